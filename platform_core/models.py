@@ -197,9 +197,7 @@ class Execution(SeedBase):
     cpu_usage: Mapped[float | None] = mapped_column(Float)
     memory_usage: Mapped[float | None] = mapped_column(Float)
     disk_usage: Mapped[float | None] = mapped_column(Float)
-    execution_id: Mapped[str] = mapped_column(
-        String(64), unique=True, index=True, nullable=False
-    )
+    execution_id: Mapped[str] = mapped_column(String(64), unique=True, index=True, nullable=False)
     acp_session_id: Mapped[str | None] = mapped_column(String(64))
 
 

@@ -141,9 +141,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_executions_agent_id"), "executions", ["agent_id"])
     op.create_index(op.f("ix_executions_hiring_id"), "executions", ["hiring_id"])
     op.create_index(op.f("ix_executions_user_id"), "executions", ["user_id"])
-    op.create_index(
-        op.f("ix_executions_execution_id"), "executions", ["execution_id"], unique=True
-    )
+    op.create_index(op.f("ix_executions_execution_id"), "executions", ["execution_id"], unique=True)
     op.create_index("idx_executions_agent_created", "executions", ["agent_id", "created_at"])
     op.create_index("idx_executions_user_created", "executions", ["user_id", "created_at"])
     op.create_index("idx_executions_updated_id", "executions", ["updated_at", "id"])

@@ -27,9 +27,7 @@ def upgrade() -> None:
             sa.Column("trust_score", sa.Float(), server_default=sa.text("0.5"), nullable=False)
         )
         batch.add_column(sa.Column("last_heartbeat_at", sa.DateTime(), nullable=True))
-        batch.create_check_constraint(
-            "trust_score_range", "trust_score >= 0 AND trust_score <= 1"
-        )
+        batch.create_check_constraint("trust_score_range", "trust_score >= 0 AND trust_score <= 1")
 
     op.create_table(
         "agent_metrics",
@@ -44,12 +42,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agent_metrics")),
     )
-    op.create_index(
-        "idx_agent_metrics_agent_metric", "agent_metrics", ["agent_id", "metric_name"]
-    )
-    op.create_index(
-        "idx_agent_metrics_recorded_at", "agent_metrics", [sa.text("recorded_at DESC")]
-    )
+    op.create_index("idx_agent_metrics_agent_metric", "agent_metrics", ["agent_id", "metric_name"])
+    op.create_index("idx_agent_metrics_recorded_at", "agent_metrics", [sa.text("recorded_at DESC")])
 
     op.create_table(
         "trust_records",
@@ -88,7 +82,9 @@ def upgrade() -> None:
         sa.Column("rating", sa.Integer(), nullable=False),
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("is_public", sa.Boolean(), server_default=sa.true(), nullable=False),
-        sa.CheckConstraint("rating >= 1 AND rating <= 5", name=op.f("ck_agent_reviews_rating_range")),
+        sa.CheckConstraint(
+            "rating >= 1 AND rating <= 5", name=op.f("ck_agent_reviews_rating_range")
+        ),
         sa.ForeignKeyConstraint(
             ["agent_id"], ["agents.id"], name=op.f("fk_agent_reviews_agent_id_agents")
         ),
