@@ -26,7 +26,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Create, migrate and reset the platform database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console()
+# soft_wrap: long lines (URLs, errors) stay whole in logs and pipes instead of being folded.
+console = Console(soft_wrap=True)
 
 UrlOption = Annotated[
     str | None,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+
+from platform_core.db import is_sqlite
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -23,10 +27,32 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+@contextmanager
+def _migration_connection(engine: Engine) -> Iterator[Connection]:
+    """One transaction for the whole migration.
+
+    On SQLite, batch migrations rebuild a table by copy, drop and rename, which enforced
+    foreign keys from child rows would refuse; the pragma only takes effect outside a
+    transaction, so it is switched off before BEGIN and back on after.
+    """
+    sqlite = is_sqlite(engine)
+    with engine.connect() as conn:
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database up to ``revision`` (default: the newest)."""
     cfg = alembic_config(engine)
-    with engine.begin() as conn:
+    with _migration_connection(engine) as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
@@ -34,7 +60,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def downgrade(engine: Engine, revision: str = "base") -> None:
     """Migrate the database down to ``revision`` (default: empty)."""
     cfg = alembic_config(engine)
-    with engine.begin() as conn:
+    with _migration_connection(engine) as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
 

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from platform_core.models import utcnow
+
 METRIC_NAMES = ("cpu_usage", "memory_mb", "queue_depth", "heartbeat")
 CATEGORIES = ("utility", "text", "data", "code", "search", "finance", "support", "vision")
 ERROR_MESSAGES = (
@@ -117,5 +119,5 @@ def period(config: SimulationConfig) -> tuple[datetime, datetime]:
     """The simulated period [start, end): ``days`` days ending at ``end`` (default: now)."""
     end = config.end
     if end is None:
-        end = datetime.utcnow().replace(second=0, microsecond=0)
+        end = utcnow().replace(second=0, microsecond=0)
     return end - timedelta(days=config.days), end

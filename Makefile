@@ -1,0 +1,36 @@
+# Everything the project needs, from a fresh clone: `make demo`, `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint format bench clean
+
+setup: $(STAMP)
+
+# constraints.txt pins every package to versions measured to install and work together.
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+# The main job on the embedded default (SQLite platform DB under data/).
+demo: setup
+	$(BIN)/agenthub db init
+	$(BIN)/agenthub simulate
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	$(BIN)/python bench/simulate.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .ruff_cache

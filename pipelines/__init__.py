@@ -1,0 +1,1 @@
+"""The Dagster code location: ingest, usage, trust, metrics and maintenance, by domain."""
