@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Create, migrate and reset the platform database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+pipeline_app = typer.Typer(help="Run the Dagster pipeline in-process.", no_args_is_help=True)
+app.add_typer(pipeline_app, name="pipeline")
 # soft_wrap: long lines (URLs, errors) stay whole in logs and pipes instead of being folded.
 console = Console(soft_wrap=True)
 
@@ -161,6 +163,56 @@ def simulate_cmd(
     console.print(
         f"{report.seconds:.1f} s in all; executions at {report.executions_per_second:,.0f} rows/s"
     )
+
+
+@pipeline_app.command("run")
+def pipeline_run() -> None:
+    """Bring the warehouse up to date and publish it (the hourly schedule's job, in-process).
+
+    Reads PLATFORM_DATABASE_URL and WAREHOUSE_PATH like the Dagster code location does; with
+    DAGSTER_HOME set, the run is recorded there and shows in the Dagster UI.
+    """
+    # Imported here: the platform core itself never depends on Dagster.
+    import os
+
+    from dagster import DagsterInstance
+
+    from pipelines.run import run_pipeline
+
+    instance = (
+        DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else (DagsterInstance.ephemeral())
+    )
+    console.print("running platform_pipeline (ingest, checks, publish)…")
+    outcome = run_pipeline(instance)
+    table = Table(
+        "asset",
+        "read",
+        "inserted",
+        "updated",
+        "source rows",
+        "seconds",
+        title=f"run {outcome.run_id[:8]}",
+    )
+    for key, meta in sorted(outcome.materializations.items()):
+        table.add_row(
+            key,
+            *(
+                f"{meta[k]:,}" if isinstance(meta.get(k), int) else "-"
+                for k in ("rows_read", "rows_inserted", "rows_updated", "source_rows")
+            ),
+            f"{meta.get('duration_s', 0):.2f}",
+        )
+    console.print(table)
+    for check in outcome.failed_checks:
+        console.print(f"[yellow]check failed:[/yellow] {check}")
+    if not outcome.success:
+        console.print(
+            f"[red]failed steps:[/red] {', '.join(outcome.failed_steps)}; the"
+            " published warehouse was left as it was"
+        )
+        raise typer.Exit(1)
+    warehouse = os.environ.get("WAREHOUSE_PATH", "data/warehouse.duckdb")
+    console.print(f"published {warehouse}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Ingest: mirror the platform tables into the warehouse's ``raw`` schema, incrementally."""

@@ -1,0 +1,202 @@
+"""Load one platform table into ``raw``: stream, merge by key, advance the watermark.
+
+All of one table's work happens in one DuckDB transaction: the rows, the merge and the new
+watermark in ``ops.watermarks`` commit together or not at all. A run killed half way leaves
+the raw table and its watermark as the last committed run left them, and the next run reads
+again from there.
+
+Rows are never deleted from ``raw`` because they disappeared from the source: maintenance
+purges old executions from the platform after archiving them, and the warehouse keeps them.
+
+The statements here are built from the table specs (identifiers only, quoted; every value is
+a bound parameter): one generic merge serves all seven tables.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+
+from pipelines.ingest.extract import SourceReader, Watermark
+from pipelines.ingest.tables import SourceTable
+from pipelines.sql_files import read_sql
+from platform_core.models import utcnow
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What one table's load did; reported as Dagster metadata."""
+
+    table: str
+    full_load: bool
+    rows_read: int
+    rows_inserted: int
+    rows_updated: int
+    source_rows: int
+    raw_rows: int
+    watermark: Watermark | None
+    seconds: float
+
+
+def _raw_columns_ddl(table: SourceTable) -> str:
+    cols = ", ".join(f'"{name}" {kind}' for name, kind in table.columns)
+    return f"{cols}, _ingested_at TIMESTAMP NOT NULL"
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
+    """Create ``raw.<table>`` (and the ops tables) if missing; add columns the source gained."""
+    for model in ("ops/watermarks.sql", "ops/ingest_runs.sql"):
+        con.execute(read_sql(model))
+    con.execute(f'CREATE TABLE IF NOT EXISTS raw."{table.name}" ({_raw_columns_ddl(table)})')
+    existing = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ?",
+            [table.name],
+        ).fetchall()
+    }
+    for name, kind in table.columns:
+        if name not in existing:
+            con.execute(f'ALTER TABLE raw."{table.name}" ADD COLUMN "{name}" {kind}')
+    con.execute(
+        f'COMMENT ON TABLE raw."{table.name}" IS \'Mirror of the platform table'
+        f" {table.name}, merged by id; rows purged from the platform are kept'"
+    )
+
+
+def read_watermark(con: duckdb.DuckDBPyConnection, table: str) -> Watermark | None:
+    """The last committed watermark of ``table``, or None before its first load."""
+    rows = con.execute(
+        "SELECT updated_at, last_id FROM ops.watermarks WHERE table_name = ?", [table]
+    ).fetchall()
+    return Watermark(rows[0][0], rows[0][1]) if rows else None
+
+
+def _select_cast(table: SourceTable, source: str) -> str:
+    # TRY_CAST: a value the source let through but the type cannot hold becomes NULL rather
+    # than failing the run; classifying such rows is the staging layer's job.
+    cols = ", ".join(
+        f'CAST("{n}" AS VARCHAR) AS "{n}"' if k == "VARCHAR" else f'TRY_CAST("{n}" AS {k}) AS "{n}"'
+        for n, k in table.columns
+    )
+    return f"SELECT {cols}, CAST(? AS TIMESTAMP) AS _ingested_at FROM {source}"
+
+
+def load_table(
+    con: duckdb.DuckDBPyConnection,
+    reader: SourceReader,
+    table: SourceTable,
+    *,
+    lookback: timedelta = timedelta(0),
+    now: datetime | None = None,
+) -> LoadResult:
+    """Bring ``raw.<table>`` up to date with the platform table, in one transaction."""
+    started = time.perf_counter()
+    now = now or utcnow()
+    ensure_raw_table(con, table)
+    raw = f'raw."{table.name}"'
+    since = read_watermark(con, table.name)
+    full = since is None or not con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if full:
+            # First load: stream straight into the raw table, no staging copy.
+            target = raw
+            since = None
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _delta AS SELECT * FROM {raw} LIMIT 0")
+            target = "_delta"
+        rows_read = 0
+        for i, batch in enumerate(reader.batches(table, since, lookback)):
+            view = f"_batch_{i}"
+            con.register(view, batch)
+            try:
+                con.execute(f"INSERT INTO {target} {_select_cast(table, view)}", [now])
+            finally:
+                con.unregister(view)
+        if full:
+            rows_read = inserted = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+            updated = 0
+            new_mark = _newest(con, raw, table, now)
+        else:
+            rows_read = con.execute("SELECT count(*) FROM _delta").fetchall()[0][0]
+            changed = (
+                "r.updated_at IS DISTINCT FROM d.updated_at" if table.mode == "mutable" else "true"
+            )
+            inserted, updated = con.execute(
+                "SELECT count(*) FILTER (WHERE r.id IS NULL),"
+                f" count(*) FILTER (WHERE r.id IS NOT NULL AND {changed})"
+                f" FROM _delta d LEFT JOIN {raw} r ON r.id = d.id"
+            ).fetchall()[0]
+            con.execute(f"DELETE FROM {raw} WHERE id IN (SELECT id FROM _delta)")
+            con.execute(f"INSERT INTO {raw} SELECT * FROM _delta")
+            new_mark = _newest(con, "_delta", table, now) or since
+            if since and new_mark and _before(new_mark, since):
+                new_mark = since  # a lookback re-read never moves the watermark back
+            con.execute("DROP TABLE _delta")
+        if new_mark is not None:
+            con.execute(
+                "INSERT OR REPLACE INTO ops.watermarks VALUES (?, ?, ?, ?)",
+                [table.name, new_mark.updated_at, new_mark.last_id, now],
+            )
+        source_rows = reader.count(table)
+        raw_rows = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+        seconds = time.perf_counter() - started
+        con.execute(
+            "INSERT INTO ops.ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                table.name,
+                now,
+                seconds,
+                rows_read,
+                inserted,
+                updated,
+                source_rows,
+                new_mark.updated_at if new_mark else None,
+                new_mark.last_id if new_mark else None,
+            ],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return LoadResult(
+        table.name,
+        full,
+        rows_read,
+        inserted,
+        updated,
+        source_rows,
+        raw_rows,
+        new_mark,
+        time.perf_counter() - started,
+    )
+
+
+def _newest(
+    con: duckdb.DuckDBPyConnection, relation: str, table: SourceTable, cap: datetime
+) -> Watermark | None:
+    """The newest (updated_at, id) of ``relation``, ignoring timestamps after ``cap``.
+
+    A row stamped in the future (a bad clock, a bad client) must not drag the watermark
+    ahead of real time, or every genuine update until then would be skipped. Such rows are
+    still loaded, and re-read (harmlessly, merged by id) until time catches up with them.
+    """
+    if table.mode == "mutable":
+        rows = con.execute(
+            f"SELECT updated_at, id FROM {relation} WHERE updated_at <= ?"
+            " ORDER BY updated_at DESC, id DESC LIMIT 1",
+            [cap],
+        ).fetchall()
+        return Watermark(rows[0][0], rows[0][1]) if rows else None
+    row = con.execute(f"SELECT max(id) FROM {relation}").fetchall()[0]
+    return Watermark(None, row[0]) if row and row[0] is not None else None
+
+
+def _before(a: Watermark, b: Watermark) -> bool:
+    if a.updated_at is not None and b.updated_at is not None:
+        return (a.updated_at, a.last_id) < (b.updated_at, b.last_id)
+    return a.last_id < b.last_id
