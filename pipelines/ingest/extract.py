@@ -136,8 +136,9 @@ class SqliteReader:
     """``sqlite3`` reader building typed Arrow batches, tolerant of SQLite's loose typing."""
 
     def __init__(self, path: str) -> None:
-        # Read-only: the ingest never writes the platform database.
-        self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        # Not ``mode=ro``: a WAL database whose last writer has closed has no -shm file, and a
+        # read-only open cannot create it. The ingest only ever reads through this connection.
+        self.conn = sqlite3.connect(path, timeout=30)
 
     def batches(
         self, table: SourceTable, since: Watermark | None, lookback: timedelta

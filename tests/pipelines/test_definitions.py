@@ -1,0 +1,120 @@
+"""The code location: it loads, validates, and its job runs end to end with Dagster's APIs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from pipelines.definitions import defs
+from pipelines.ingest.assets import raw_assets
+from pipelines.ingest.checks import raw_checks
+from pipelines.ingest.tables import INGESTED_TABLES
+from pipelines.jobs import PIPELINE_JOB, platform_pipeline
+from pipelines.resources import PlatformDatabase, Warehouse
+from pipelines.warehouse.assets import published_warehouse
+from platform_core.cli import app
+from platform_core.simulate import SimulationConfig, simulate
+
+REPO = Path(__file__).resolve().parents[2]
+SMALL = SimulationConfig(
+    users=15,
+    agents=5,
+    hirings=30,
+    executions=2_000,
+    days=2,
+    metric_interval_minutes=180,
+    end=datetime(2026, 11, 20),
+)
+
+
+def test_definitions_load_with_every_asset_check_and_schedule() -> None:
+    repo = defs.get_repository_def()
+    keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
+    assert {f"raw/{t}" for t in INGESTED_TABLES} | {"ops/published_warehouse"} <= keys
+    assert defs.resolve_job_def(PIPELINE_JOB) is not None
+    assert defs.resolve_schedule_def("hourly_platform_pipeline").cron_schedule == "7 * * * *"
+    assert len(raw_checks) == 2 * len(INGESTED_TABLES)
+    for asset in raw_assets:
+        assert asset.descriptions_by_key[asset.key]
+
+
+@pytest.mark.slow
+def test_dagster_definitions_validate_passes() -> None:
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dagster")),
+            "definitions",
+            "validate",
+            "-w",
+            "workspace.yaml",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_job_materializes_ingest_checks_and_publish(engine: Engine, tmp_path: Path) -> None:
+    simulate(engine, SMALL)
+    published = tmp_path / "warehouse.duckdb"
+    resources = {
+        "platform_db": PlatformDatabase(url=engine.url.render_as_string(hide_password=False)),
+        "warehouse": Warehouse(path=str(published)),
+    }
+    test_defs = dg.Definitions(
+        assets=[*raw_assets, published_warehouse],
+        asset_checks=raw_checks,
+        jobs=[platform_pipeline],
+        resources=resources,
+    )
+    job = test_defs.resolve_job_def(PIPELINE_JOB)
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    checks = result.get_asset_check_evaluations()
+    assert len(checks) == 2 * len(INGESTED_TABLES) and all(c.passed for c in checks)
+    meta = {
+        e.asset_key.to_user_string(): e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    }
+    assert meta["raw/executions"]["rows_inserted"].value == SMALL.executions
+    assert meta["raw/executions"]["source_rows"].value == SMALL.executions
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM raw.executions").fetchall()[0][0] == 2_000
+    finally:
+        con.close()
+    # No credential in anything the run recorded.
+    password = engine.url.password
+    if password:
+        for event in result.all_events:
+            assert password not in str(event)
+
+
+def test_agenthub_pipeline_run_publishes_the_warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the embedded defaults live under ./data
+    monkeypatch.delenv("PLATFORM_DATABASE_URL", raising=False)
+    monkeypatch.delenv("WAREHOUSE_PATH", raising=False)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(app, ["db", "init"]).exit_code == 0
+    assert runner.invoke(app, ["simulate", "--executions", "1000", "--days", "2"]).exit_code == 0
+    result = runner.invoke(app, ["pipeline", "run"])
+    assert result.exit_code == 0, result.output
+    assert "raw/executions" in result.output
+    con = duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM raw.executions").fetchall()[0][0] == 1_000
+    finally:
+        con.close()

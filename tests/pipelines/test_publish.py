@@ -1,0 +1,78 @@
+"""Readers never see a lock: the published file stays readable while the pipeline publishes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.warehouse.files import connect_working, publish, working_path
+
+READER = """
+import json, sys, time, duckdb
+path, seconds = sys.argv[1], float(sys.argv[2])
+opens, errors, seen = 0, [], set()
+deadline = time.monotonic() + seconds
+while time.monotonic() < deadline:
+    try:
+        con = duckdb.connect(path, read_only=True)
+        try:
+            seen.add(con.execute("SELECT max(v) FROM raw.numbers").fetchall()[0][0])
+        finally:
+            con.close()
+        opens += 1
+    except Exception as exc:  # every failure counts; the contract is zero
+        errors.append(repr(exc))
+print(json.dumps({"opens": opens, "errors": errors, "seen": sorted(seen)}))
+"""
+
+
+def test_working_file_sits_beside_the_published_one(tmp_path: Path) -> None:
+    assert working_path(tmp_path / "warehouse.duckdb") == tmp_path / "warehouse.work.duckdb"
+
+
+def test_publish_without_a_working_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="run the ingest first"):
+        publish(tmp_path / "warehouse.duckdb")
+
+
+@pytest.mark.slow
+def test_readers_in_other_processes_never_fail_while_the_pipeline_publishes(
+    tmp_path: Path,
+) -> None:
+    published = tmp_path / "warehouse.duckdb"
+    with connect_working(published) as con:
+        con.execute("CREATE TABLE raw.numbers AS SELECT range AS v FROM range(200000)")
+    publish(published)
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-c", READER, str(published), "6"], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
+    publishes = 0
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        # While readers hold the published file open, the pipeline writes its own file...
+        with connect_working(published) as con:
+            con.execute("INSERT INTO raw.numbers SELECT max(v) + 1 FROM raw.numbers")
+        publish(published)  # ...and swaps the snapshot in.
+        publishes += 1
+    results = [json.loads(r.communicate(timeout=60)[0]) for r in readers]
+    assert publishes >= 5
+    for result in results:
+        assert result["errors"] == []
+        assert result["opens"] > 10
+    assert len({v for r in results for v in r["seen"]}) > 1, "readers never saw a new snapshot"
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        assert con.execute("SELECT max(v) FROM raw.numbers").fetchall()[0][0] == (
+            199_999 + publishes
+        )
+    finally:
+        con.close()
