@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test format bench dagster clean
 
 setup: $(STAMP)
 
@@ -15,10 +15,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-# The main job on the embedded default (SQLite platform DB under data/).
+# The main job on the embedded default (SQLite platform DB and DuckDB warehouse under data/).
 demo: setup
 	$(BIN)/agenthub db init
 	$(BIN)/agenthub simulate
+	$(BIN)/agenthub pipeline run
 
 test: setup
 	$(BIN)/ruff check .
@@ -29,8 +30,15 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Benchmarks (several minutes; they build their source tables in PostgreSQL once).
 bench: setup
+	$(BIN)/pip install --quiet -c constraints.txt -r bench/requirements.txt
 	$(BIN)/python bench/simulate.py
+	$(BIN)/python bench/ingest.py
+
+# The Dagster UI on the code location (schedules, runs, asset checks).
+dagster: setup
+	$(BIN)/dagster dev -w workspace.yaml
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

@@ -1,0 +1,275 @@
+"""Ingest throughput: the pipeline's executions load against PostgreSQL's own COPY and dlt.
+
+On one PostgreSQL table of seed-000 executions (default 5,000,000 rows, written by the
+simulator into a database kept between runs), in one run, each measurement in its own
+process so that its peak RSS is its own:
+
+* ``copy``: ``COPY (SELECT * FROM executions) TO STDOUT (FORMAT binary)`` read and dropped
+  by psycopg (the ceiling);
+* ``ours``: the pipeline's full load of ``raw.executions`` into a fresh DuckDB file;
+* ``dlt-connectorx`` and ``dlt-pyarrow``: dlt's ``sql_table`` into DuckDB with its fastest and
+  its default backend (dlt is installed for this script only: ``bench/requirements.txt``);
+* ``ours`` again on a 1,000,000-row table, for the RSS comparison;
+* ``incremental``: after 25,000 updates and 25,000 inserts in the source, the pipeline's
+  incremental run on the loaded file.
+
+    python bench/ingest.py                  # build the tables if missing, then measure
+    python bench/ingest.py --skip-dlt-pyarrow   # leave out the slow default dlt backend
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+END = datetime(2026, 11, 20)
+
+
+def db_url(name: str) -> str:
+    return make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
+
+
+def ensure_table(name: str, rows: int, rebuild: bool) -> str:
+    """A database holding ``rows`` simulated executions (built once, then reused)."""
+    from platform_core import migrate
+    from platform_core.db import make_engine
+    from platform_core.simulate import SimulationConfig, simulate
+
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists and rebuild:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            exists = None
+        if exists:
+            with psycopg.connect(db_url(name)) as db:
+                count = db.execute("SELECT count(*) FROM executions").fetchone()[0]
+            if count == rows:
+                return db_url(name)
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    engine = make_engine(db_url(name))
+    migrate.upgrade(engine)
+    print(f"  building {name}: simulating {rows:,} executions …", flush=True)
+    simulate(
+        engine,
+        SimulationConfig(
+            executions=rows,
+            hirings=20_000,
+            users=5_000,
+            agents=100,
+            days=30,
+            metric_interval_minutes=60,
+            end=END,
+        ),
+    )
+    engine.dispose()
+    with psycopg.connect(db_url(name), autocommit=True) as db:
+        db.execute("VACUUM ANALYZE executions")
+    return db_url(name)
+
+
+# -- measurements, each run in a child process ------------------------------------------------
+
+
+def measure_copy(url: str, _work: Path) -> dict:
+    rows = 0
+    with psycopg.connect(url) as conn, conn.cursor() as cur:
+        rows = conn.execute("SELECT count(*) FROM executions").fetchone()[0]
+        t0 = time.perf_counter()
+        with cur.copy("COPY (SELECT * FROM executions) TO STDOUT (FORMAT binary)") as copy:
+            for _chunk in copy:
+                pass
+        return {"rows": rows, "seconds": time.perf_counter() - t0}
+
+
+def measure_ours(url: str, work: Path) -> dict:
+    from pipelines.ingest.extract import open_reader
+    from pipelines.ingest.load import load_table
+    from pipelines.ingest.tables import SOURCE_TABLES
+    from pipelines.warehouse.files import connect_working
+
+    t0 = time.perf_counter()
+    reader = open_reader(url)
+    with connect_working(work / "warehouse.duckdb") as con:
+        result = load_table(con, reader, SOURCE_TABLES["executions"])
+    reader.close()
+    return {"rows": result.rows_inserted, "seconds": time.perf_counter() - t0}
+
+
+def measure_incremental(url: str, work: Path) -> dict:
+    from pipelines.ingest.extract import open_reader
+    from pipelines.ingest.load import load_table
+    from pipelines.ingest.tables import SOURCE_TABLES
+    from pipelines.warehouse.files import connect_working
+
+    t0 = time.perf_counter()
+    reader = open_reader(url)
+    with connect_working(work / "warehouse.duckdb") as con:
+        result = load_table(con, reader, SOURCE_TABLES["executions"])
+    reader.close()
+    return {
+        "rows": result.rows_read,
+        "inserted": result.rows_inserted,
+        "updated": result.rows_updated,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def _dlt(url: str, work: Path, backend: str) -> dict:
+    import dlt
+    from dlt.sources.sql_database import sql_table
+
+    os.environ["DLT_DATA_DIR"] = str(work / "dlt")
+    source = sql_table(credentials=url, table="executions", backend=backend, chunk_size=100_000)
+    pipeline = dlt.pipeline(
+        pipeline_name=f"bench_{backend}",
+        pipelines_dir=str(work / "dlt_pipelines"),
+        destination=dlt.destinations.duckdb(str(work / f"dlt_{backend}.duckdb")),
+        dataset_name="raw",
+    )
+    t0 = time.perf_counter()
+    pipeline.run(source)
+    seconds = time.perf_counter() - t0
+    import duckdb
+
+    con = duckdb.connect(str(work / f"dlt_{backend}.duckdb"), read_only=True)
+    rows = con.execute("SELECT count(*) FROM raw.executions").fetchall()[0][0]
+    con.close()
+    return {"rows": rows, "seconds": seconds}
+
+
+MEASURES = {
+    "copy": measure_copy,
+    "ours": measure_ours,
+    "incremental": measure_incremental,
+    "dlt-connectorx": lambda url, work: _dlt(url, work, "connectorx"),
+    "dlt-pyarrow": lambda url, work: _dlt(url, work, "pyarrow"),
+}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM). Not ru_maxrss: Linux carries that across exec, so a
+    child would report its parent's peak."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def child(name: str, url: str, work: str) -> None:
+    result = MEASURES[name](url, Path(work))
+    result["rss_mb"] = peak_rss_mb()
+    print(json.dumps(result))
+
+
+def run(name: str, url: str, work: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", name, url, str(work)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{name} failed:\n{out.stderr[-3000:]}")
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["rows_per_s"] = result["rows"] / result["seconds"]
+    print(
+        f"  {name:<15} {result['rows']:>10,} rows  {result['seconds']:7.2f} s  "
+        f"{result['rows_per_s']:>10,.0f} rows/s  peak RSS {result['rss_mb']:,.0f} MB",
+        flush=True,
+    )
+    return result
+
+
+def change_source(url: str, updates: int, inserts: int) -> None:
+    """``updates`` status changes and ``inserts`` new executions, stamped now."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE executions SET status = 'completed', updated_at = now() AT TIME ZONE 'utc'"
+            " WHERE id IN (SELECT id FROM executions ORDER BY id DESC LIMIT %s)",
+            (updates,),
+        )
+        conn.execute(
+            "INSERT INTO executions (created_at, updated_at, agent_id, hiring_id, user_id,"
+            " status, started_at, completed_at, duration_ms, input_data, output_data,"
+            " error_message, cpu_usage, memory_usage, disk_usage, execution_id,"
+            " acp_session_id) SELECT created_at, now() AT TIME ZONE 'utc', agent_id, hiring_id,"
+            " user_id, status, started_at, completed_at, duration_ms, input_data, output_data,"
+            " error_message, cpu_usage, memory_usage, disk_usage,"
+            " 'bench_' || execution_id, acp_session_id FROM executions ORDER BY id LIMIT %s",
+            (inserts,),
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", nargs=3, metavar=("NAME", "URL", "WORK"))
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--small-rows", type=int, default=1_000_000)
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the source tables")
+    parser.add_argument("--skip-dlt-pyarrow", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+
+    print(
+        f"machine: {platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()}"
+    )
+    big = ensure_table(f"agenthub_bench_{args.rows}", args.rows, args.rebuild)
+    small = ensure_table(f"agenthub_bench_{args.small_rows}", args.small_rows, args.rebuild)
+    with psycopg.connect(big) as conn:
+        size = conn.execute(
+            "SELECT pg_size_pretty(pg_total_relation_size('executions'))"
+        ).fetchone()[0]
+    print(f"source: {args.rows:,} executions, {size} in PostgreSQL")
+    work = Path(tempfile.mkdtemp(prefix="agenthub_bench_"))
+    try:
+        copy = run("copy", big, work / "copy")
+        ours = run("ours", big, work / "big")
+        ours_small = run("ours", small, work / "small")
+        cx = run("dlt-connectorx", big, work / "dlt_cx")
+        pa_ = None if args.skip_dlt_pyarrow else run("dlt-pyarrow", big, work / "dlt_pa")
+        change_source(big, 25_000, 25_000)
+        incremental = run("incremental", big, work / "big")
+        # Put the source back to its built state for the next bench run.
+        with psycopg.connect(big, autocommit=True) as conn:
+            conn.execute("DELETE FROM executions WHERE execution_id LIKE 'bench_%'")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    def line(label: str, value: float, target: str, met: bool) -> None:
+        print(f"  {label:<58} {value:8.2f}  target {target:<8} {'met' if met else 'NOT met'}")
+
+    print("\nratios")
+    share = ours["rows_per_s"] / copy["rows_per_s"]
+    line("full load / binary COPY read to nowhere", share, ">= 0.60", share >= 0.60)
+    vs_cx = ours["rows_per_s"] / cx["rows_per_s"]
+    line("full load / dlt connectorx backend", vs_cx, ">= 2.5", vs_cx >= 2.5)
+    if pa_:
+        vs_pa = ours["rows_per_s"] / pa_["rows_per_s"]
+        line("full load / dlt default (pyarrow) backend", vs_pa, ">= 10", vs_pa >= 10)
+    rss_ok = ours["rss_mb"] < 1024
+    line(f"peak RSS on {args.rows:,} rows (MB)", ours["rss_mb"], "< 1024", rss_ok)
+    growth = ours["rss_mb"] / ours_small["rss_mb"]
+    line(f"peak RSS {args.rows:,} / {args.small_rows:,} rows", growth, "<= 1.20", growth <= 1.2)
+    inc = incremental["seconds"] / ours["seconds"]
+    line("incremental (50,000 changed) / full load time", inc, "<= 0.05", inc <= 0.05)
+
+
+if __name__ == "__main__":
+    main()
