@@ -63,6 +63,9 @@ class SourceReader(Protocol):
     def ids(self, table: SourceTable) -> pa.Table:
         """Every ``id`` (and ``updated_at`` for mutable tables) in the source table."""
 
+    def fork(self) -> SourceReader:
+        """Another reader on its own connection to the same database (for other threads)."""
+
     def close(self) -> None:
         """Release the connection."""
 
@@ -92,8 +95,12 @@ class PostgresReader:
     """ADBC (binary COPY, decoded in C++) reader for PostgreSQL."""
 
     def __init__(self, url: str) -> None:
+        self.url = url
         libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self.conn = adbc_pg.connect(libpq)
+
+    def fork(self) -> PostgresReader:
+        return PostgresReader(self.url)
 
     def _select(self, table: SourceTable) -> str:
         # json is read as its text, so malformed or odd documents arrive exactly as stored.
@@ -138,7 +145,11 @@ class SqliteReader:
     def __init__(self, path: str) -> None:
         # Not ``mode=ro``: a WAL database whose last writer has closed has no -shm file, and a
         # read-only open cannot create it. The ingest only ever reads through this connection.
+        self.path = path
         self.conn = sqlite3.connect(path, timeout=30)
+
+    def fork(self) -> SqliteReader:
+        return SqliteReader(self.path)
 
     def batches(
         self, table: SourceTable, since: Watermark | None, lookback: timedelta
