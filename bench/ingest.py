@@ -13,6 +13,9 @@ process so that its peak RSS is its own:
 * ``incremental``: after 25,000 updates and 25,000 inserts in the source, the pipeline's
   incremental run on the loaded file.
 
+COPY, the full load and the incremental run are each repeated (``--runs``, default 3) and
+the median run is reported: the machines are shared and noisy.
+
     python bench/ingest.py                  # build the tables if missing, then measure
     python bench/ingest.py --skip-dlt-pyarrow   # leave out the slow default dlt backend
 """
@@ -195,7 +198,16 @@ def run(name: str, url: str, work: Path) -> dict:
     return result
 
 
-def change_source(url: str, updates: int, inserts: int) -> None:
+def median_of(results: list[dict]) -> dict:
+    """The run with the median time (rows/s and RSS come from that same run)."""
+    ordered = sorted(results, key=lambda r: r["seconds"])
+    chosen = ordered[len(ordered) // 2]
+    if len(results) > 1:
+        print(f"    median of {len(results)}: {chosen['seconds']:.2f} s")
+    return chosen
+
+
+def change_source(url: str, updates: int, inserts: int, tag: str) -> None:
     """``updates`` status changes and ``inserts`` new executions, stamped now."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
@@ -210,8 +222,8 @@ def change_source(url: str, updates: int, inserts: int) -> None:
             " acp_session_id) SELECT created_at, now() AT TIME ZONE 'utc', agent_id, hiring_id,"
             " user_id, status, started_at, completed_at, duration_ms, input_data, output_data,"
             " error_message, cpu_usage, memory_usage, disk_usage,"
-            " 'bench_' || execution_id, acp_session_id FROM executions ORDER BY id LIMIT %s",
-            (inserts,),
+            " %s || execution_id, acp_session_id FROM executions ORDER BY id LIMIT %s",
+            (tag, inserts),
         )
 
 
@@ -221,6 +233,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--small-rows", type=int, default=1_000_000)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the source tables")
+    parser.add_argument("--runs", type=int, default=3, help="runs of copy, full and incremental")
     parser.add_argument("--skip-dlt-pyarrow", action="store_true")
     parser.add_argument("--skip-dlt", action="store_true", help="leave out both dlt runs")
     args = parser.parse_args()
@@ -240,8 +253,12 @@ def main() -> None:
     print(f"source: {args.rows:,} executions, {size} in PostgreSQL")
     work = Path(tempfile.mkdtemp(prefix="agenthub_bench_"))
     try:
-        copy = run("copy", big, work / "copy")
-        ours = run("ours", big, work / "big")
+        copy = median_of([run("copy", big, work / "copy") for _ in range(args.runs)])
+        fulls = []
+        for _ in range(args.runs):
+            shutil.rmtree(work / "big", ignore_errors=True)
+            fulls.append(run("ours", big, work / "big"))
+        ours = median_of(fulls)
         ours_small = run("ours", small, work / "small")
         cx = None if args.skip_dlt else run("dlt-connectorx", big, work / "dlt_cx")
         pa_ = (
@@ -249,11 +266,15 @@ def main() -> None:
             if args.skip_dlt or args.skip_dlt_pyarrow
             else run("dlt-pyarrow", big, work / "dlt_pa")
         )
-        change_source(big, 25_000, 25_000)
-        incremental = run("incremental", big, work / "big")
+        incrementals = []
+        for i in range(args.runs):
+            change_source(big, 25_000, 25_000, tag=f"bench{i}_")
+            incrementals.append(run("incremental", big, work / "big"))
+        incremental = median_of(incrementals)
         # Put the source back to its built state for the next bench run.
         with psycopg.connect(big, autocommit=True) as conn:
-            conn.execute("DELETE FROM executions WHERE execution_id LIKE 'bench_%'")
+            conn.execute("DELETE FROM executions WHERE execution_id LIKE 'bench%'")
+            conn.execute("VACUUM ANALYZE executions")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -22,6 +22,7 @@ from typing import Protocol
 
 import adbc_driver_postgresql.dbapi as adbc_pg
 import pyarrow as pa
+from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from pipelines.ingest.tables import SourceTable
@@ -114,12 +115,18 @@ class PostgresReader:
         self, table: SourceTable, since: Watermark | None, lookback: timedelta
     ) -> Iterator[pa.RecordBatchReader]:
         where, params = _filter(table, since, lookback, lambda i: f"${i}")
+        # ADBC streams a query through binary COPY only when it has no bound parameters
+        # (a prepared statement fetches rows the slow way: 5x slower here for 50,000 rows), and
+        # COPY takes no parameters. So the watermark values, typed datetimes and ints from our
+        # own ops table, are inlined as literals quoted by psycopg's own adapter.
+        for i, value in enumerate(params, start=1):
+            where = where.replace(f"${i}", sql.Literal(value).as_string(None))
         cur = self.conn.cursor()
         cur.adbc_statement.set_options(
             **{"adbc.postgresql.batch_size_hint_bytes": str(PG_BATCH_BYTES)}
         )
         try:
-            cur.execute(self._select(table) + where, params or None)
+            cur.execute(self._select(table) + where)
             yield cur.fetch_record_batch()
         finally:
             cur.close()

@@ -31,7 +31,7 @@ def working_path(published: Path) -> Path:
 
 @contextmanager
 def connect_working(
-    published: Path, *, memory_limit: str = "256MB", threads: int = 2
+    published: Path, *, memory_limit: str = "128MB", threads: int = 2
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the working file read-write, with bounded memory, and the layer schemas in place.
 

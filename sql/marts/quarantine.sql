@@ -1,0 +1,136 @@
+-- marts.quarantine: rows that break a data rule, kept out of the statistics.
+-- Grain: one row per (table_name, row_key, rule). Rebuilt each run from raw; a row keeps the
+-- detected_at of the run that first flagged it. Parameter: $run_at (UTC timestamp of the run).
+create or replace temp table _quarantine_now as
+with
+executions as (select * from raw.executions),
+agent_ids as (select id from raw.agents),
+user_ids as (select id from raw.users),
+hiring_ids as (select id from raw.hirings),
+
+execution_rules as (
+    select 'executions' as table_name, id as row_key, 'invalid_json' as rule,
+           'input_data is not valid JSON' as detail
+    from executions where input_data is not null and not json_valid(input_data)
+    union all
+    select 'executions', id, 'invalid_json', 'output_data is not valid JSON'
+    from executions where output_data is not null and not json_valid(output_data)
+    union all
+    select 'executions', id, 'negative_duration', 'duration_ms = ' || duration_ms
+    from executions where duration_ms < 0
+    union all
+    select 'executions', id, 'absurd_duration', 'duration_ms = ' || duration_ms || ' (over 24 h)'
+    from executions where duration_ms > 86400000
+    union all
+    select 'executions', id, 'completed_before_started',
+           'completed_at ' || completed_at || ' < started_at ' || started_at
+    from executions where completed_at < started_at
+    union all
+    select 'executions', id, 'unknown_status', 'status = ' || coalesce(status, 'NULL')
+    from executions
+    where status is null
+       or status not in ('pending', 'running', 'completed', 'failed', 'timeout', 'cancelled')
+    union all
+    select 'executions', id, 'missing_completed_at', status || ' without completed_at'
+    from executions where status in ('completed', 'failed', 'timeout') and completed_at is null
+    union all
+    select 'executions', id, 'missing_timestamp', 'created_at or updated_at is NULL or unparseable'
+    from executions where created_at is null or updated_at is null
+    union all
+    select 'executions', id, 'future_timestamp', 'a timestamp is after the run time ' || $run_at
+    from executions
+    where greatest(created_at, updated_at, started_at, completed_at)
+          > $run_at + interval 5 minute
+    union all
+    select 'executions', id, 'orphaned_agent', 'agent_id ' || agent_id || ' does not exist'
+    from executions where agent_id is null or agent_id not in (select id from agent_ids)
+    union all
+    select 'executions', id, 'orphaned_hiring', 'hiring_id ' || hiring_id || ' does not exist'
+    from executions where hiring_id is not null and hiring_id not in (select id from hiring_ids)
+    union all
+    select 'executions', id, 'orphaned_user', 'user_id ' || user_id || ' does not exist'
+    from executions where user_id is not null and user_id not in (select id from user_ids)
+    union all
+    select 'executions', id, 'duplicate_execution_id',
+           'execution_id ' || execution_id || ' also on a lower id'
+    from (
+        select id, execution_id,
+               row_number() over (partition by execution_id order by id) as copy_number
+        from executions
+    ) where copy_number > 1
+),
+
+other_rules as (
+    select 'hirings' as table_name, id as row_key, 'orphaned_agent' as rule,
+           'agent_id ' || agent_id || ' does not exist' as detail
+    from raw.hirings where agent_id is null or agent_id not in (select id from agent_ids)
+    union all
+    select 'hirings', id, 'orphaned_user', 'user_id ' || user_id || ' does not exist'
+    from raw.hirings where user_id is not null and user_id not in (select id from user_ids)
+    union all
+    select 'hirings', id, 'unknown_status', 'status = ' || coalesce(status, 'NULL')
+    from raw.hirings
+    where status is null or status not in ('active', 'expired', 'cancelled', 'suspended')
+    union all
+    select 'agents', id, 'unknown_status', 'status = ' || coalesce(status, 'NULL')
+    from raw.agents
+    where status is null
+       or status not in ('draft', 'submitted', 'approved', 'rejected', 'active', 'inactive')
+    union all
+    select 'agent_reviews', id, 'rating_out_of_range', 'rating = ' || coalesce(rating::varchar, 'NULL')
+    from raw.agent_reviews where rating is null or rating not between 1 and 5
+    union all
+    select 'agent_reviews', id, 'orphaned_agent', 'agent_id ' || agent_id || ' does not exist'
+    from raw.agent_reviews where agent_id is null or agent_id not in (select id from agent_ids)
+    union all
+    select 'agent_reviews', id, 'orphaned_user', 'reviewer_id ' || reviewer_id || ' does not exist'
+    from raw.agent_reviews where reviewer_id is null or reviewer_id not in (select id from user_ids)
+    union all
+    select 'agent_metrics', id, 'orphaned_agent', 'agent_id ' || agent_id || ' does not exist'
+    from raw.agent_metrics where agent_id is null or agent_id not in (select id from agent_ids)
+    union all
+    select 'agent_metrics', id, 'invalid_value', 'metric_value = ' || coalesce(metric_value::varchar, 'NULL')
+    from raw.agent_metrics where metric_value is null or isnan(metric_value) or isinf(metric_value)
+    union all
+    select 'agent_metrics', id, 'future_timestamp', 'recorded_at ' || recorded_at || ' is after the run'
+    from raw.agent_metrics where recorded_at > $run_at + interval 5 minute or recorded_at is null
+    union all
+    select 'agent_metrics', id, 'duplicate_point', 'same agent, metric, time and value as a lower id'
+    from (
+        select id, row_number() over (
+            partition by agent_id, metric_name, recorded_at, metric_value order by id
+        ) as copy_number
+        from raw.agent_metrics
+    ) where copy_number > 1
+)
+
+select * from execution_rules
+union all
+select * from other_rules;
+
+create table if not exists marts.quarantine (
+    table_name varchar not null,
+    row_key bigint not null,
+    rule varchar not null,
+    detail varchar,
+    detected_at timestamp not null
+);
+
+create or replace table marts.quarantine as
+select now_.table_name, now_.row_key, now_.rule, now_.detail,
+       coalesce(before.detected_at, $run_at) as detected_at
+from _quarantine_now as now_
+left join marts.quarantine as before
+    on before.table_name = now_.table_name
+   and before.row_key = now_.row_key
+   and before.rule = now_.rule;
+
+drop table _quarantine_now;
+
+comment on table marts.quarantine is
+    'Rows that break a data rule and are kept out of the statistics (grain: table_name, row_key, rule)';
+comment on column marts.quarantine.table_name is 'platform table the row comes from';
+comment on column marts.quarantine.row_key is 'the row''s id in that table';
+comment on column marts.quarantine.rule is 'the rule it breaks, e.g. invalid_json, negative_duration, orphaned_agent';
+comment on column marts.quarantine.detail is 'the offending value, for a person to act on';
+comment on column marts.quarantine.detected_at is 'when a run first flagged the row (UTC)';

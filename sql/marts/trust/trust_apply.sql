@@ -1,0 +1,72 @@
+-- Apply a batch of trust events to each agent's starting state, in (occurred_at, event_key)
+-- order, with the decayed-sum closed form of the Beta reputation model:
+--   R(t_n) = R0 * 0.5^((t_n - t0) / h) + sum_{i<=n} w_i (1 + v_i) / 2 * 0.5^((t_n - t_i) / h)
+--   S(t_n) likewise with (1 - v_i) / 2;   trust = (1 + R) / (2 + R + S)
+-- computed as running sums of evidence weighted 2^((t_i - t0) / h), t0 the agent's starting
+-- time, scaled back by 2^(-(t_n - t0) / h). The caller keeps each batch within 900 half-lives
+-- of t0 so the weights stay far from overflow.
+-- Inputs (temp): _trust_batch (events), _trust_start (agent_id, r0, s0, t0, trust0).
+-- Parameters: $half_life_seconds, $model_version, $applied_at, $first_seq.
+-- Outputs: rows appended to marts.trust_events; _trust_end (agent_id, r, s, last_at, last_key,
+-- trust, events).
+create or replace temp table _trust_applied as
+with
+ordered as (
+    select b.*, s.r0, s.s0, s.t0, s.trust0,
+           (epoch(b.occurred_at) - epoch(s.t0)) / $half_life_seconds as age_half_lives,
+           row_number() over (partition by b.agent_id order by b.occurred_at, b.event_key)
+               as n
+    from _trust_batch as b
+    join _trust_start as s using (agent_id)
+),
+summed as (
+    select *,
+           r0 + sum(evidence_weight * (1 + evidence_value) / 2 * pow(2.0, age_half_lives))
+               over running as r_scaled,
+           s0 + sum(evidence_weight * (1 - evidence_value) / 2 * pow(2.0, age_half_lives))
+               over running as s_scaled
+    from ordered
+    window running as (partition by agent_id order by n rows between unbounded preceding
+                       and current row)
+),
+decayed as (
+    select *,
+           r_scaled * pow(2.0, -age_half_lives) as positive_evidence,
+           s_scaled * pow(2.0, -age_half_lives) as negative_evidence
+    from summed
+),
+scored as (
+    select *,
+           (1 + positive_evidence) / (2 + positive_evidence + negative_evidence)
+               as trust_score_after
+    from decayed
+)
+select record_id, agent_id, event_type, event_key, source_execution_id, source_review_id,
+       occurred_at, evidence_weight, evidence_value, positive_evidence, negative_evidence,
+       coalesce(lag(trust_score_after) over (partition by agent_id order by n), trust0)
+           as trust_score_before,
+       trust_score_after,
+       reason, n
+from scored;
+
+insert into marts.trust_events
+select record_id, agent_id, event_type, source_execution_id, source_review_id, occurred_at,
+       evidence_weight, evidence_value, positive_evidence, negative_evidence,
+       trust_score_before, trust_score_after,
+       trust_score_after - trust_score_before as trust_delta,
+       reason, $model_version as model_version, $applied_at as applied_at,
+       $first_seq + row_number() over (order by occurred_at, agent_id, event_key) - 1 as seq
+from _trust_applied;
+
+create or replace temp table _trust_end as
+select agent_id,
+       arg_max(positive_evidence, n) as r,
+       arg_max(negative_evidence, n) as s,
+       max(occurred_at) as last_at,
+       arg_max(event_key, n) as last_key,
+       arg_max(trust_score_after, n) as trust,
+       count(*) as events
+from _trust_applied
+group by agent_id;
+
+drop table _trust_applied;

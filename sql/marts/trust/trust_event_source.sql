@@ -1,0 +1,47 @@
+-- _trust_source (temp): every event that moves an agent's trust, with its evidence.
+-- Grain: one row per event. Terminal executions (completed v=+1, failed v=-1, timeout v=-1
+-- with its own weight; cancelled moves nothing) and reviews (v = (rating - 3) / 2).
+-- record_id is derived from the model version and the source event, so an event applied
+-- twice is recognised, and a change of parameters (a new version) recomputes everything.
+-- Parameters: $model_version, $timeout_weight, $review_weight.
+create or replace temp table _trust_source as
+with
+executions as (
+    select agent_id, execution_id, status, completed_at, error_message
+    from marts.executions_all
+    where not is_quarantined
+      and status in ('completed', 'failed', 'timeout')
+      and completed_at is not null
+),
+reviews as (
+    select review_id, agent_id, rating, created_at from staging.stg_agent_reviews
+),
+events as (
+    select agent_id,
+           'execution:' || execution_id as event_key,
+           'execution_' || status as event_type,
+           execution_id as source_execution_id,
+           null::bigint as source_review_id,
+           completed_at as occurred_at,
+           case status when 'completed' then 1.0 else -1.0 end as evidence_value,
+           case status when 'timeout' then $timeout_weight else 1.0 end as evidence_weight,
+           case status
+               when 'completed' then 'execution completed'
+               when 'failed' then 'execution failed: ' || coalesce(left(error_message, 200), 'no message')
+               else 'execution timed out'
+           end as reason
+    from executions
+    union all
+    select agent_id,
+           'review:' || review_id,
+           'review',
+           null,
+           review_id,
+           created_at,
+           (rating - 3) / 2.0,
+           $review_weight,
+           'review rated ' || rating || '/5'
+    from reviews
+)
+select md5($model_version || '|' || event_key) as record_id, *
+from events;
