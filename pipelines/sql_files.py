@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
+
+import duckdb
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
@@ -15,3 +19,31 @@ def read_sql(relative: str) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"SQL model {relative!r} not found under {SQL_DIR}")
     return path.read_text()
+
+
+def execute_script(
+    con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None
+) -> None:
+    """Run every statement of ``sql``, binding to each the ``$name`` parameters it uses.
+
+    DuckDB binds parameters only to the last statement of a string, so the script is split
+    with DuckDB's own parser (which knows about quotes and comments).
+    """
+    params = params or {}
+    for statement in con.extract_statements(sql):
+        names = statement.named_parameters
+        missing = names - params.keys()
+        if missing:
+            raise KeyError(f"SQL parameter(s) {sorted(missing)} not given for: "
+                           f"{statement.query.strip()[:80]}")
+        if names:
+            con.execute(statement.query, {n: params[n] for n in names})
+        else:
+            con.execute(statement.query)
+
+
+def run_model(
+    con: duckdb.DuckDBPyConnection, relative: str, params: Mapping[str, Any] | None = None
+) -> None:
+    """Run the SQL model file ``sql/<relative>`` with its parameters."""
+    execute_script(con, read_sql(relative), params)

@@ -6,9 +6,9 @@
 -- time, scaled back by 2^(-(t_n - t0) / h). The caller keeps each batch within 900 half-lives
 -- of t0 so the weights stay far from overflow.
 -- Inputs (temp): _trust_batch (events), _trust_start (agent_id, r0, s0, t0, trust0).
--- Parameters: $half_life_seconds, $model_version, $applied_at, $first_seq.
--- Outputs: rows appended to marts.trust_events; _trust_end (agent_id, r, s, last_at, last_key,
--- trust, events).
+-- Parameter: $half_life_seconds.
+-- Outputs (temp): _trust_applied (one row per event with its before/after scores) and
+-- _trust_end (agent_id, r, s, last_at, last_key, trust, events): each agent's new state.
 create or replace temp table _trust_applied as
 with
 ordered as (
@@ -49,15 +49,6 @@ select record_id, agent_id, event_type, event_key, source_execution_id, source_r
        reason, n
 from scored;
 
-insert into marts.trust_events
-select record_id, agent_id, event_type, source_execution_id, source_review_id, occurred_at,
-       evidence_weight, evidence_value, positive_evidence, negative_evidence,
-       trust_score_before, trust_score_after,
-       trust_score_after - trust_score_before as trust_delta,
-       reason, $model_version as model_version, $applied_at as applied_at,
-       $first_seq + row_number() over (order by occurred_at, agent_id, event_key) - 1 as seq
-from _trust_applied;
-
 create or replace temp table _trust_end as
 select agent_id,
        arg_max(positive_evidence, n) as r,
@@ -69,4 +60,3 @@ select agent_id,
 from _trust_applied
 group by agent_id;
 
-drop table _trust_applied;

@@ -1,0 +1,1 @@
+"""Trust: the Beta reputation model, its marts and the write-back to the platform."""

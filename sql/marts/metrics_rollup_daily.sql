@@ -1,0 +1,49 @@
+-- marts.metrics_rollup_daily: per agent, metric and UTC day (grain: agent_id, metric_name,
+-- bucket_start). Rebuilds the buckets in [$start_day, $end_day) from the points themselves
+-- (delete the slice, insert it again): a late point re-aggregates its bucket exactly.
+-- Percentiles come from the points, never from hourly percentiles.
+create table if not exists marts.metrics_rollup_daily (
+    agent_id bigint not null,
+    metric_name varchar not null,
+    bucket_start timestamp not null,
+    samples bigint not null,
+    sum double not null,
+    min double not null,
+    max double not null,
+    avg double not null,
+    p50 double not null,
+    p95 double not null,
+    p99 double not null
+);
+
+delete from marts.metrics_rollup_daily
+where bucket_start >= $start_day and bucket_start < $end_day;
+
+insert into marts.metrics_rollup_daily
+with points as (
+    select agent_id, metric_name, metric_value, date_trunc('day', recorded_at) as bucket_start
+    from staging.stg_agent_metrics
+    where recorded_at >= $start_day and recorded_at < $end_day
+),
+rolled as (
+    select agent_id, metric_name, bucket_start,
+           count(*) as samples, sum(metric_value) as sum, min(metric_value) as min,
+           max(metric_value) as max, avg(metric_value) as avg,
+           quantile_cont(metric_value, [0.5, 0.95, 0.99]) as q
+    from points
+    group by agent_id, metric_name, bucket_start
+)
+select agent_id, metric_name, bucket_start, samples, sum, min, max, avg, q[1], q[2], q[3]
+from rolled;
+
+comment on table marts.metrics_rollup_daily is
+    'Agent metric points rolled up per UTC day (grain: agent_id, metric_name, bucket_start)';
+comment on column marts.metrics_rollup_daily.bucket_start is 'start of the UTC day';
+comment on column marts.metrics_rollup_daily.samples is 'points in the bucket';
+comment on column marts.metrics_rollup_daily.sum is 'sum of the points';
+comment on column marts.metrics_rollup_daily.min is 'smallest point';
+comment on column marts.metrics_rollup_daily.max is 'largest point';
+comment on column marts.metrics_rollup_daily.avg is 'mean of the points';
+comment on column marts.metrics_rollup_daily.p50 is 'median of the points (exact, interpolated)';
+comment on column marts.metrics_rollup_daily.p95 is '95th percentile of the points';
+comment on column marts.metrics_rollup_daily.p99 is '99th percentile of the points';
