@@ -1,16 +1,48 @@
-"""The pipeline job and its schedule."""
+"""Jobs, the schedule and the sensors that keep the warehouse current.
+
+* ``platform_pipeline`` (hourly schedule; ``agenthub pipeline run``): ingest, quarantine,
+  staging, executions_all, trust and its platform write-back, the all-time marts, publish.
+* ``daily_marts``: the day-partitioned marts for one day or a backfill range.
+* ``publish_warehouse``: publish alone, after partition runs.
+
+Every job runs in one process and the instance allows one run at a time (dagster.yaml):
+DuckDB has one writer per file.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
 PIPELINE_JOB = "platform_pipeline"
+DAILY_JOB = "daily_marts"
+PUBLISH_JOB = "publish_warehouse"
+
+DAILY_ASSETS = dg.AssetSelection.assets(
+    ["marts", "agent_usage_daily"],
+    ["marts", "metrics_rollup_hourly"],
+    ["marts", "metrics_rollup_daily"],
+)
+PUBLISH_ASSET = dg.AssetSelection.assets(["ops", "published_warehouse"])
 
 platform_pipeline = dg.define_asset_job(
     PIPELINE_JOB,
-    selection=dg.AssetSelection.groups("ingest", "publish"),
-    description="Bring the warehouse up to date from the platform database, then publish it.",
-    # One process: DuckDB allows one writer per file, so the assets run one after another.
+    selection=dg.AssetSelection.all() - DAILY_ASSETS,
+    description="Bring the warehouse up to date from the platform database, write trust back, "
+    "then publish it.",
+    executor_def=dg.in_process_executor,
+)
+
+daily_marts = dg.define_asset_job(
+    DAILY_JOB,
+    selection=DAILY_ASSETS,
+    description="Rebuild the day-partitioned marts for a day or a range of days.",
+    executor_def=dg.in_process_executor,
+)
+
+publish_warehouse = dg.define_asset_job(
+    PUBLISH_JOB,
+    selection=PUBLISH_ASSET,
+    description="Publish the working warehouse to WAREHOUSE_PATH.",
     executor_def=dg.in_process_executor,
 )
 
@@ -18,6 +50,53 @@ hourly_pipeline = dg.ScheduleDefinition(
     name="hourly_platform_pipeline",
     job=platform_pipeline,
     cron_schedule="7 * * * *",
-    description="Every hour: incremental ingest and publish (what `agenthub pipeline run` does).",
+    description="Every hour: the platform pipeline (what `agenthub pipeline run` does).",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
+
+
+def touched_days_of_run(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """The days the ``ops/touched_days`` asset recorded in that run."""
+    for record in instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+    ).records:
+        materialization = record.event_log_entry.asset_materialization
+        if materialization and materialization.asset_key == dg.AssetKey(["ops", "touched_days"]):
+            return list(materialization.metadata["touched_days"].value)
+    return []
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[platform_pipeline],
+    request_job=daily_marts,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After each pipeline run, rebuild the daily partitions its new rows touched "
+    "(late executions and metric points included).",
+)
+def touched_days_sensor(context: dg.RunStatusSensorContext):
+    """One partition run per day touched by the finished pipeline run."""
+    valid = set(daily_marts_partitions().get_partition_keys())
+    run_id = context.dagster_run.run_id
+    for day in touched_days_of_run(context.instance, run_id):
+        if day in valid:
+            yield dg.RunRequest(run_key=f"{run_id}:{day}", partition_key=day)
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[daily_marts],
+    request_job=publish_warehouse,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Publish the warehouse after partition runs, so readers see the new days.",
+)
+def publish_after_partitions(context: dg.RunStatusSensorContext):
+    """Request a publish for each successful partition run."""
+    yield dg.RunRequest(run_key=context.dagster_run.run_id)
+
+
+def daily_marts_partitions() -> dg.PartitionsDefinition:
+    """The partitions of the daily marts."""
+    from pipelines.partitions import daily_partitions
+
+    return daily_partitions

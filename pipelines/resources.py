@@ -20,6 +20,7 @@ import duckdb
 from pydantic import Field
 
 from pipelines.ingest.extract import SourceReader, open_reader
+from pipelines.trust.model import TrustParameters
 from pipelines.warehouse.files import Published, connect_working, publish
 from platform_core.config import default_database_url
 from platform_core.db import redacted
@@ -66,6 +67,19 @@ class PlatformDatabase(dg.ConfigurableResource):
     def display_url(self) -> str:
         """The URL with its password masked, for logs."""
         return redacted(self.url)
+
+
+class TrustModel(dg.ConfigurableResource):
+    """Parameters of the trust model (pipelines/trust/model.py); they make up its version."""
+
+    half_life_days: float = Field(default=7.0, gt=0, description="Evidence half-life, days.")
+    timeout_weight: float = Field(default=1.5, ge=0, description="Weight of a timeout.")
+    review_weight: float = Field(default=0.5, ge=0, description="Weight of a review.")
+
+    @property
+    def parameters(self) -> TrustParameters:
+        """The model parameters."""
+        return TrustParameters(self.half_life_days, self.timeout_weight, self.review_weight)
 
 
 class Warehouse(dg.ConfigurableResource):

@@ -1,49 +1,91 @@
-"""Run the pipeline job in-process: what ``agenthub pipeline run`` and the schedule both do."""
+"""Run the pipeline in-process: what ``agenthub pipeline run`` does, with Dagster's own jobs.
+
+1. ``platform_pipeline`` (the hourly schedule's job): ingest, quarantine, staging, trust and its
+   write-back, the all-time marts, publish;
+2. ``daily_marts`` over the days that run touched (one run for the whole range, which the
+   assets' single-run backfill policy turns into one query per mart);
+3. ``publish_warehouse``, so readers see the rebuilt days.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import dagster as dg
 
 from pipelines.definitions import defs
-from pipelines.jobs import PIPELINE_JOB
+from pipelines.jobs import DAILY_JOB, PIPELINE_JOB, PUBLISH_JOB, touched_days_of_run
+from pipelines.partitions import daily_partitions
+
+INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 @dataclass
 class PipelineRun:
-    """The outcome of one in-process run of the pipeline job."""
+    """The outcome of one in-process pipeline run (all its jobs)."""
 
-    success: bool
-    run_id: str
+    success: bool = True
+    run_ids: list[str] = field(default_factory=list)
     materializations: dict[str, dict[str, object]] = field(default_factory=dict)
     failed_checks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
+    touched_days: list[str] = field(default_factory=list)
+
+    def absorb(self, result: dg.ExecuteInProcessResult) -> None:
+        """Add one job result."""
+        self.success = self.success and result.success
+        self.run_ids.append(result.run_id)
+        for event in result.get_asset_materialization_events():
+            self.materializations[event.asset_key.to_user_string()] = {
+                key: value.value for key, value in event.materialization.metadata.items()
+            }
+        for evaluation in result.get_asset_check_evaluations():
+            if not evaluation.passed:
+                name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+                if evaluation.severity == dg.AssetCheckSeverity.WARN:
+                    self.warnings.append(name)
+                else:
+                    self.failed_checks.append(name)
+        self.failed_steps += [e.step_key for e in result.get_step_failure_events() if e.step_key]
 
 
-def run_pipeline(instance: dg.DagsterInstance | None = None) -> PipelineRun:
-    """Execute the ``platform_pipeline`` job of the code location, in this process.
-
-    The job definition, resources and assets are the ones ``dagster dev`` shows; with
-    ``DAGSTER_HOME`` set the run is recorded in that instance and appears in the UI.
-    """
-    job = defs.resolve_job_def(PIPELINE_JOB)
+def run_pipeline(
+    instance: dg.DagsterInstance | None = None,
+    say: Callable[[str], None] = lambda _message: None,
+) -> PipelineRun:
+    """Execute the code location's jobs in this process, as the schedule and sensors would."""
     instance = instance or dg.DagsterInstance.get()
-    result = job.execute_in_process(
+    outcome = PipelineRun()
+    say("platform_pipeline: ingest, quarantine, staging, trust, all-time marts, publish")
+    main = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(
+        instance=instance, raise_on_error=False, run_config=INFO_LOGS
+    )
+    outcome.absorb(main)
+    if not main.success:
+        return outcome
+    valid = set(daily_partitions.get_partition_keys())
+    days = sorted(d for d in touched_days_of_run(instance, main.run_id) if d in valid)
+    outcome.touched_days = days
+    if not days:
+        return outcome
+    say(f"daily_marts: {len(days)} touched day(s), {days[0]} to {days[-1]}")
+    daily = defs.resolve_job_def(DAILY_JOB).execute_in_process(
         instance=instance,
         raise_on_error=False,
-        # Step starts, finishes and the assets' own progress lines; not the DEBUG firehose.
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        run_config=INFO_LOGS,
+        tags={
+            "dagster/asset_partition_range_start": days[0],
+            "dagster/asset_partition_range_end": days[-1],
+        },
     )
-    outcome = PipelineRun(success=result.success, run_id=result.run_id)
-    for event in result.get_asset_materialization_events():
-        outcome.materializations[event.asset_key.to_user_string()] = {
-            key: value.value for key, value in event.materialization.metadata.items()
-        }
-    for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed:
-            outcome.failed_checks.append(
-                f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+    outcome.absorb(daily)
+    if daily.success:
+        say("publish_warehouse")
+        outcome.absorb(
+            defs.resolve_job_def(PUBLISH_JOB).execute_in_process(
+                instance=instance, raise_on_error=False, run_config=INFO_LOGS
             )
-    outcome.failed_steps = [e.step_key for e in result.get_step_failure_events() if e.step_key]
+        )
     return outcome

@@ -34,8 +34,9 @@ def execute_script(
         names = statement.named_parameters
         missing = names - params.keys()
         if missing:
-            raise KeyError(f"SQL parameter(s) {sorted(missing)} not given for: "
-                           f"{statement.query.strip()[:80]}")
+            raise KeyError(
+                f"SQL parameter(s) {sorted(missing)} not given for: {statement.query.strip()[:80]}"
+            )
         if names:
             con.execute(statement.query, {n: params[n] for n in names})
         else:

@@ -167,10 +167,10 @@ def simulate_cmd(
 
 @pipeline_app.command("run")
 def pipeline_run() -> None:
-    """Bring the warehouse up to date and publish it (the hourly schedule's job, in-process).
+    """Bring the warehouse up to date and publish it (the schedule's and sensors' jobs).
 
     Reads PLATFORM_DATABASE_URL and WAREHOUSE_PATH like the Dagster code location does; with
-    DAGSTER_HOME set, the run is recorded there and shows in the Dagster UI.
+    DAGSTER_HOME set, the runs are recorded there and show in the Dagster UI.
     """
     # Imported here: the platform core itself never depends on Dagster.
     import os
@@ -180,31 +180,31 @@ def pipeline_run() -> None:
     from pipelines.run import run_pipeline
 
     instance = (
-        DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else (DagsterInstance.ephemeral())
+        DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
     )
-    console.print("running platform_pipeline (ingest, checks, publish)…")
-    outcome = run_pipeline(instance)
-    table = Table(
-        "asset",
-        "read",
-        "inserted",
-        "updated",
-        "source rows",
-        "seconds",
-        title=f"run {outcome.run_id[:8]}",
-    )
+    outcome = run_pipeline(instance, say=lambda message: console.print(f"[bold]> {message}"))
+    ingested = Table("ingested", "read", "inserted", "updated", "source rows", "seconds")
+    built = Table("built", "figures")
     for key, meta in sorted(outcome.materializations.items()):
-        table.add_row(
-            key,
-            *(
-                f"{meta[k]:,}" if isinstance(meta.get(k), int) else "-"
+        if key.startswith("raw/"):
+            counts = (
+                f"{meta[k]:,}"
                 for k in ("rows_read", "rows_inserted", "rows_updated", "source_rows")
-            ),
-            f"{meta.get('duration_s', 0):.2f}",
-        )
-    console.print(table)
+            )
+            ingested.add_row(key, *counts, f"{meta.get('duration_s', 0):.2f}")
+        else:
+            figures = ", ".join(
+                f"{k}={v:,}"
+                for k, v in meta.items()
+                if isinstance(v, int) and not isinstance(v, bool)
+            )
+            built.add_row(key, figures)
+    console.print(ingested)
+    console.print(built)
+    for check in outcome.warnings:
+        console.print(f"[yellow]check warning:[/yellow] {check}")
     for check in outcome.failed_checks:
-        console.print(f"[yellow]check failed:[/yellow] {check}")
+        console.print(f"[red]check failed:[/red] {check}")
     if not outcome.success:
         console.print(
             f"[red]failed steps:[/red] {', '.join(outcome.failed_steps)}; the"

@@ -55,9 +55,7 @@ class TrustParameters:
     @property
     def version(self) -> str:
         """E.g. ``beta-h7-t1.5-r0.5``: changing any parameter changes it."""
-        return (
-            f"beta-h{self.half_life_days:g}-t{self.timeout_weight:g}-r{self.review_weight:g}"
-        )
+        return f"beta-h{self.half_life_days:g}-t{self.timeout_weight:g}-r{self.review_weight:g}"
 
     @property
     def half_life_seconds(self) -> float:
@@ -138,7 +136,7 @@ def update_trust(
         select * from _trust_new where agent_id not in (select agent_id from _trust_recompute)
         union all
         select * from _trust_source where agent_id in (select agent_id from _trust_recompute);
-        """
+        """,
     )
     applied = 0
     changed: set[int] = set()
@@ -165,14 +163,17 @@ def update_trust(
 
             delete from _trust_pending where record_id in (select record_id from _trust_batch);
             """,
-            {"half_life_seconds": params.half_life_seconds,
-             "max_span": MAX_HALF_LIVES_PER_BATCH},
+            {"half_life_seconds": params.half_life_seconds, "max_span": MAX_HALF_LIVES_PER_BATCH},
         )
         first_seq = _scalar(con, "select coalesce(max(seq), 0) + 1 from marts.trust_events")
-        run_model(con, "marts/trust/trust_apply.sql",
-                  {"half_life_seconds": params.half_life_seconds})
-        run_model(con, "marts/trust/trust_events_append.sql",
-                  {"model_version": version, "applied_at": run_at, "first_seq": first_seq})
+        run_model(
+            con, "marts/trust/trust_apply.sql", {"half_life_seconds": params.half_life_seconds}
+        )
+        run_model(
+            con,
+            "marts/trust/trust_events_append.sql",
+            {"model_version": version, "applied_at": run_at, "first_seq": first_seq},
+        )
         applied += _scalar(con, "select coalesce(sum(events), 0) from _trust_end")
         changed |= {r[0] for r in con.execute("select agent_id from _trust_end").fetchall()}
         execute_script(
@@ -224,11 +225,10 @@ def recompute_matches(
         select agent_id, 0.0 as r0, 0.0 as s0, min(occurred_at) as t0, 0.5 as trust0
         from _trust_pending group by agent_id;
         create or replace temp table _trust_batch as select * from _trust_pending;
-        """
+        """,
     )
     # The same SQL as the update, into temp tables only: marts.trust_events stays untouched.
-    run_model(con, "marts/trust/trust_apply.sql",
-              {"half_life_seconds": params.half_life_seconds})
+    run_model(con, "marts/trust/trust_apply.sql", {"half_life_seconds": params.half_life_seconds})
     rows = con.execute(
         """
         select count(*),
@@ -239,8 +239,11 @@ def recompute_matches(
         left join marts.agent_trust as a using (agent_id)
         """
     ).fetchall()[0]
-    execute_script(con, "drop table _trust_applied; drop table _trust_end;"
-                   " drop table _trust_batch; drop table _trust_start; drop table _trust_pending")
+    execute_script(
+        con,
+        "drop table _trust_applied; drop table _trust_end;"
+        " drop table _trust_batch; drop table _trust_start; drop table _trust_pending",
+    )
     compared, trust_diff, r_diff, s_diff = rows
     worst = max(trust_diff, r_diff, s_diff)
     return worst <= tolerance, int(compared), float(trust_diff)

@@ -1,0 +1,1 @@
+"""Metrics: hourly and daily rollups of agent metric points (partitioned), agent liveness."""

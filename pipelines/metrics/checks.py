@@ -1,0 +1,75 @@
+"""Checks on the metrics marts: grain, sample counts against the points, freshness."""
+
+# No `from __future__ import annotations`: Dagster inspects type hints at runtime.
+import dagster as dg
+
+from pipelines.resources import Warehouse
+from pipelines.warehouse.checks import unique_key_check
+
+
+def samples_check(table: str, grain: str) -> dg.AssetChecksDefinition:
+    """Per day rolled up, the buckets' samples equal the clean points of that day."""
+
+    @dg.asset_check(
+        asset=["marts", table],
+        name="samples_match_points",
+        blocking=True,
+        description=f"For every day in marts.{table}, the samples add up to the clean metric "
+        "points recorded that day.",
+    )
+    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
+        with warehouse.connect() as con:
+            mismatched = con.execute(
+                f"""
+                with mart as (
+                    select bucket_start::date as day, sum(samples) as n
+                    from marts.{table} group by 1
+                ),
+                points as (
+                    select recorded_at::date as day, count(*) as n
+                    from staging.stg_agent_metrics
+                    where recorded_at::date in (select day from mart)
+                    group by 1
+                )
+                select count(*) from mart full join points using (day)
+                where mart.n is distinct from points.n
+                """
+            ).fetchall()[0][0]
+        return dg.AssetCheckResult(
+            passed=mismatched == 0, metadata={"days_mismatched": mismatched, "grain": grain}
+        )
+
+    return _check
+
+
+def freshness_check(table: str) -> dg.AssetChecksDefinition:
+    """The newest bucket's day is the newest day with points (WARN)."""
+
+    @dg.asset_check(
+        asset=["marts", table],
+        name="newest_day_is_fresh",
+        description=f"The newest day in marts.{table} is the newest day with points (WARN).",
+    )
+    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
+        with warehouse.connect() as con:
+            mart_day, source_day = con.execute(
+                f"select (select max(bucket_start)::date from marts.{table}),"
+                " (select max(recorded_at)::date from staging.stg_agent_metrics)"
+            ).fetchall()[0]
+        return dg.AssetCheckResult(
+            passed=source_day is None or (mart_day is not None and mart_day >= source_day),
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"newest_bucket_day": str(mart_day), "newest_point_day": str(source_day)},
+        )
+
+    return _check
+
+
+metrics_checks = [
+    samples_check("metrics_rollup_hourly", "hour"),
+    samples_check("metrics_rollup_daily", "day"),
+    freshness_check("metrics_rollup_hourly"),
+    freshness_check("metrics_rollup_daily"),
+    unique_key_check("marts.metrics_rollup_hourly", ("agent_id", "metric_name", "bucket_start")),
+    unique_key_check("marts.metrics_rollup_daily", ("agent_id", "metric_name", "bucket_start")),
+]

@@ -1,0 +1,1 @@
+"""Staging: quarantine of bad rows, data-quality counts, typed clean views, executions_all."""

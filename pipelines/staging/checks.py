@@ -1,0 +1,55 @@
+"""Checks on quarantine and executions_all."""
+
+# No `from __future__ import annotations`: Dagster inspects type hints at runtime.
+import dagster as dg
+
+from pipelines.resources import Warehouse
+from pipelines.warehouse.checks import unique_key_check
+
+
+@dg.asset_check(
+    asset=["marts", "quarantine"],
+    name="no_quarantined_rows",
+    description=(
+        "Warns when any row is quarantined; the metadata counts them per table and rule "
+        "(see marts.data_quality for the history)."
+    ),
+)
+def no_quarantined_rows(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Bad input is flagged, never fatal: WARN severity."""
+    with warehouse.connect() as con:
+        counts = dict(
+            con.execute(
+                "select table_name || '.' || rule, count(*) from marts.quarantine group by 1"
+            ).fetchall()
+        )
+    return dg.AssetCheckResult(
+        passed=not counts,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"quarantined": sum(counts.values()), "by_rule": counts},
+    )
+
+
+@dg.asset_check(
+    asset=["marts", "executions_all"],
+    name="every_raw_execution_once",
+    blocking=True,
+    description="executions_all holds every raw execution exactly once.",
+)
+def every_raw_execution_once(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Same count and same ids as raw.executions."""
+    with warehouse.connect() as con:
+        rows, ids, raw = con.execute(
+            "select count(*), count(distinct id), (select count(*) from raw.executions)"
+            " from marts.executions_all"
+        ).fetchall()[0]
+    return dg.AssetCheckResult(
+        passed=rows == ids == raw, metadata={"rows": rows, "distinct_ids": ids, "raw_rows": raw}
+    )
+
+
+staging_checks = [
+    no_quarantined_rows,
+    every_raw_execution_once,
+    unique_key_check("marts.executions_all", ("id",)),
+]

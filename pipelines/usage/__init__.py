@@ -1,0 +1,1 @@
+"""Usage: per-agent daily usage (partitioned), all-time agent summary, user activity."""

@@ -1,0 +1,97 @@
+"""Checks on the usage marts: grain, reconciliation with staging, freshness."""
+
+# No `from __future__ import annotations`: Dagster inspects type hints at runtime.
+import dagster as dg
+
+from pipelines.resources import Warehouse
+from pipelines.warehouse.checks import unique_key_check
+
+
+@dg.asset_check(
+    asset=["marts", "agent_usage_daily"],
+    name="reconciles_with_executions",
+    blocking=True,
+    description=(
+        "For every day in the mart, its executions (and each outcome) add up to the clean "
+        "executions of that day in marts.executions_all."
+    ),
+)
+def usage_daily_reconciles(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Totals per day and outcome equal a plain count over executions_all."""
+    with warehouse.connect() as con:
+        mismatched = con.execute(
+            """
+            with mart as (
+                select day, sum(executions) as n, sum(completed) as c, sum(failed) as f,
+                       sum(timed_out) as t, sum(cancelled) as x
+                from marts.agent_usage_daily group by day
+            ),
+            source as (
+                select created_at::date as day, count(*) as n,
+                       count(*) filter (where status = 'completed') as c,
+                       count(*) filter (where status = 'failed') as f,
+                       count(*) filter (where status = 'timeout') as t,
+                       count(*) filter (where status = 'cancelled') as x
+                from marts.executions_all
+                where not is_quarantined
+                  and created_at::date in (select day from mart)
+                group by 1
+            )
+            select count(*) from mart full join source using (day)
+            -- days with only new hirings have zero executions in the mart and none in source
+            where coalesce(mart.n, 0) <> coalesce(source.n, 0)
+               or coalesce(mart.c, 0) <> coalesce(source.c, 0)
+               or coalesce(mart.f, 0) <> coalesce(source.f, 0)
+               or coalesce(mart.t, 0) <> coalesce(source.t, 0)
+               or coalesce(mart.x, 0) <> coalesce(source.x, 0)
+            """
+        ).fetchall()[0][0]
+    return dg.AssetCheckResult(passed=mismatched == 0, metadata={"days_mismatched": mismatched})
+
+
+@dg.asset_check(
+    asset=["marts", "agent_usage_daily"],
+    name="newest_day_is_fresh",
+    description="The newest day in the mart is the newest day with clean executions (WARN).",
+)
+def usage_daily_fresh(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """A lagging newest partition means the touched-days runs have not caught up."""
+    with warehouse.connect() as con:
+        mart_day, source_day = con.execute(
+            "select (select max(day) from marts.agent_usage_daily),"
+            " (select max(created_at)::date from marts.executions_all where not is_quarantined)"
+        ).fetchall()[0]
+    return dg.AssetCheckResult(
+        passed=source_day is None or (mart_day is not None and mart_day >= source_day),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"newest_mart_day": str(mart_day), "newest_execution_day": str(source_day)},
+    )
+
+
+@dg.asset_check(
+    asset=["marts", "agent_usage_summary"],
+    name="reconciles_with_executions",
+    blocking=True,
+    description="All agents' total_executions add up to the clean executions of known agents.",
+)
+def usage_summary_reconciles(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """The all-time total equals a plain count over executions_all."""
+    with warehouse.connect() as con:
+        mart, source = con.execute(
+            "select (select coalesce(sum(total_executions), 0) from marts.agent_usage_summary),"
+            " (select count(*) from marts.executions_all where not is_quarantined"
+            "  and agent_id in (select agent_id from staging.stg_agents))"
+        ).fetchall()[0]
+    return dg.AssetCheckResult(
+        passed=mart == source, metadata={"mart_total": int(mart), "executions": int(source)}
+    )
+
+
+usage_checks = [
+    usage_daily_reconciles,
+    usage_daily_fresh,
+    usage_summary_reconciles,
+    unique_key_check("marts.agent_usage_daily", ("agent_id", "day")),
+    unique_key_check("marts.agent_usage_summary", ("agent_id",)),
+    unique_key_check("marts.user_activity", ("user_id",)),
+]
