@@ -30,3 +30,6 @@ comment on table marts.agent_liveness is
 comment on column marts.agent_liveness.last_heartbeat_at is 'latest heartbeat (agents.last_heartbeat_at or a heartbeat point); NULL if none';
 comment on column marts.agent_liveness.minutes_since_heartbeat is 'minutes between that heartbeat and checked_at';
 comment on column marts.agent_liveness.checked_at is 'the run that checked (UTC)';
+comment on column marts.agent_liveness.agent_id is 'agents.id';
+comment on column marts.agent_liveness.agent_name is 'agents.name';
+comment on column marts.agent_liveness.status is 'agents.status (approved or active)';

@@ -29,3 +29,5 @@ comment on table marts.data_quality is
 comment on column marts.data_quality.checked_at is 'the run that counted (UTC)';
 comment on column marts.data_quality.quarantined_rows is 'rows of table_name breaking rule';
 comment on column marts.data_quality.table_rows is 'all rows of table_name in raw at that run';
+comment on column marts.data_quality.table_name is 'platform table';
+comment on column marts.data_quality.rule is 'the rule broken (see marts.quarantine)';

@@ -47,3 +47,5 @@ comment on column marts.metrics_rollup_daily.avg is 'mean of the points';
 comment on column marts.metrics_rollup_daily.p50 is 'median of the points (exact, interpolated)';
 comment on column marts.metrics_rollup_daily.p95 is '95th percentile of the points';
 comment on column marts.metrics_rollup_daily.p99 is '99th percentile of the points';
+comment on column marts.metrics_rollup_daily.agent_id is 'agents.id reporting the metric';
+comment on column marts.metrics_rollup_daily.metric_name is 'metric, e.g. cpu_usage, memory_mb, queue_depth, heartbeat';

@@ -46,3 +46,5 @@ comment on column marts.metrics_rollup_hourly.avg is 'mean of the points';
 comment on column marts.metrics_rollup_hourly.p50 is 'median of the points (exact, interpolated)';
 comment on column marts.metrics_rollup_hourly.p95 is '95th percentile of the points';
 comment on column marts.metrics_rollup_hourly.p99 is '99th percentile of the points';
+comment on column marts.metrics_rollup_hourly.agent_id is 'agents.id reporting the metric';
+comment on column marts.metrics_rollup_hourly.metric_name is 'metric, e.g. cpu_usage, memory_mb, queue_depth, heartbeat';

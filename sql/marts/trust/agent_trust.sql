@@ -21,3 +21,4 @@ comment on column marts.agent_trust.last_event_at is 'time of the latest applied
 comment on column marts.agent_trust.last_event_key is 'source of the latest applied event (ties on time are ordered by it)';
 comment on column marts.agent_trust.model_version is 'trust model parameters of the state';
 comment on column marts.agent_trust.updated_at is 'pipeline run that last changed the row (UTC)';
+comment on column marts.agent_trust.agent_id is 'agents.id; every agent has a row';

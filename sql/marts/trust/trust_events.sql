@@ -37,3 +37,4 @@ comment on column marts.trust_events.reason is 'why trust moved, for the audit t
 comment on column marts.trust_events.model_version is 'trust model parameters that produced the row';
 comment on column marts.trust_events.applied_at is 'pipeline run that applied it (UTC)';
 comment on column marts.trust_events.seq is 'application order across runs; the platform write-back follows it';
+comment on column marts.trust_events.agent_id is 'agents.id whose trust moved';

@@ -1,0 +1,498 @@
+"""The marts, against numbers computed here in plain Python from the platform's own rows.
+
+One simulated history (with bad rows) per backend is built once per module and run through
+the real jobs (platform_pipeline, then daily_marts over the touched days). Every expected
+value is recomputed from the platform database with SQLAlchemy and Python, never with the
+SQL under test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import numpy as np
+import pytest
+from sqlalchemy import JSON, Engine, Text, select, text, type_coerce
+
+from pipelines.definitions import ASSETS, CHECKS
+from pipelines.jobs import daily_marts, platform_pipeline, publish_warehouse
+from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
+from pipelines.run import run_pipeline
+from platform_core import migrate
+from platform_core.db import make_engine
+from platform_core.models import Base, utcnow
+from platform_core.service import PlatformService
+from platform_core.simulate import SimulationConfig, simulate
+
+END = utcnow().replace(second=0, microsecond=0) - timedelta(hours=1)
+CONFIG = SimulationConfig(
+    users=30,
+    agents=8,
+    hirings=80,
+    executions=6_000,
+    days=4,
+    metric_interval_minutes=30,
+    end=END,
+    bad_rows=24,
+    degrading_share=0.3,
+)
+TERMINAL = ("completed", "failed", "timeout")
+HALF_LIFE_S = 7 * 86_400.0
+
+
+class Built:
+    """A platform database, its warehouse, and a way to run the pipeline again."""
+
+    def __init__(self, engine: Engine, warehouse: Path) -> None:
+        self.engine = engine
+        self.warehouse = warehouse
+        self.defs = dg.Definitions(
+            assets=ASSETS,
+            asset_checks=CHECKS,
+            jobs=[platform_pipeline, daily_marts, publish_warehouse],
+            resources={
+                "platform_db": PlatformDatabase(
+                    url=engine.url.render_as_string(hide_password=False)
+                ),
+                "warehouse": Warehouse(path=str(warehouse)),
+                "trust_model": TrustModel(),
+            },
+        )
+
+    def run(self):
+        import pipelines.run as run_module
+
+        original = run_module.defs
+        run_module.defs = self.defs  # the real orchestration, on this test's resources
+        try:
+            outcome = run_pipeline(dg.DagsterInstance.ephemeral())
+        finally:
+            run_module.defs = original
+        assert outcome.success, outcome.failed_steps
+        assert outcome.failed_checks == []
+        return outcome
+
+    def query(self, sql: str, params: list | None = None) -> list[tuple]:
+        con = duckdb.connect(str(self.warehouse), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+    def source(self, table: str) -> list[dict]:
+        t = Base.metadata.tables[table]
+        cols = [
+            type_coerce(c, Text).label(c.name) if isinstance(c.type, JSON) else c for c in t.columns
+        ]
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(*cols))]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    tmp = tmp_path_factory.mktemp(request.param)
+    if request.param == "postgres":
+        engine = make_engine(request.getfixturevalue("postgres").create(migrated=True))
+    else:
+        engine = make_engine(f"sqlite:///{tmp / 'platform.db'}")
+        migrate.upgrade(engine)
+    simulate(engine, CONFIG)
+    b = Built(engine, tmp / "warehouse.duckdb")
+    b.run()
+    yield b
+    engine.dispose()
+
+
+# -- independent reference computations ------------------------------------------------------
+
+
+def clean_executions(b: Built) -> list[dict]:
+    """Executions that break no rule, decided here from first principles."""
+    agents = {a["id"] for a in b.source("agents")}
+    hirings = {h["id"] for h in b.source("hirings")}
+    users = {u["id"] for u in b.source("users")}
+    rows = b.source("executions")
+    horizon = utcnow() + timedelta(minutes=5)
+    seen: set[str] = set()
+    clean = []
+    for e in sorted(rows, key=lambda r: r["id"]):
+        ok = True
+        for field in ("input_data", "output_data"):
+            value = e[field]
+            if isinstance(value, str):
+                try:
+                    json.loads(value)
+                except json.JSONDecodeError:
+                    ok = False
+        times = [
+            t
+            for t in (e["created_at"], e["updated_at"], e["started_at"], e["completed_at"])
+            if t is not None
+        ]
+        ok &= e["status"] in ("pending", "running", "completed", "failed", "timeout", "cancelled")
+        ok &= e["duration_ms"] is None or 0 <= e["duration_ms"] <= 86_400_000
+        ok &= not (e["completed_at"] and e["started_at"] and e["completed_at"] < e["started_at"])
+        ok &= not (e["status"] in TERMINAL and e["completed_at"] is None)
+        ok &= max(times) <= horizon
+        ok &= e["agent_id"] in agents
+        ok &= e["hiring_id"] is None or e["hiring_id"] in hirings
+        ok &= e["user_id"] is None or e["user_id"] in users
+        ok &= e["execution_id"] not in seen
+        seen.add(e["execution_id"])
+        if ok:
+            clean.append(e)
+    return clean
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values, dtype=float), q * 100, method="linear"))
+
+
+def reference_trust(b: Built) -> dict[int, tuple[float, float, float, int]]:
+    """The Beta reputation model as DESIGN.md writes it: a loop over events in order."""
+    events = []
+    for e in clean_executions(b):
+        if e["status"] in TERMINAL:
+            v = 1.0 if e["status"] == "completed" else -1.0
+            w = 1.5 if e["status"] == "timeout" else 1.0
+            events.append(
+                (e["agent_id"], e["completed_at"], f"execution:{e['execution_id']}", v, w)
+            )
+    for r in b.source("agent_reviews"):
+        events.append(
+            (r["agent_id"], r["created_at"], f"review:{r['id']}", (r["rating"] - 3) / 2, 0.5)
+        )
+    state: dict[int, list] = {}
+    for agent, t, _key, v, w in sorted(events, key=lambda e: (e[1], e[2])):
+        r, s, last, n = state.get(agent, [0.0, 0.0, None, 0])
+        d = 1.0 if last is None else 0.5 ** ((t - last).total_seconds() / HALF_LIFE_S)
+        r, s = d * r + w * (1 + v) / 2, d * s + w * (1 - v) / 2
+        state[agent] = [r, s, t, n + 1]
+    return {a: ((1 + r) / (2 + r + s), r, s, n) for a, (r, s, _t, n) in state.items()}
+
+
+# -- tests -----------------------------------------------------------------------------------
+
+
+def test_quarantine_holds_exactly_the_bad_rows(built: Built) -> None:
+    bad = {e["id"] for e in built.source("executions") if e["execution_id"].startswith("bad_")}
+    flagged = {
+        r[0]
+        for r in built.query(
+            "select distinct row_key from marts.quarantine where table_name = 'executions'"
+        )
+    }
+    assert flagged == bad
+    assert flagged == {e["id"] for e in built.source("executions")} - {
+        e["id"] for e in clean_executions(built)
+    }
+    points = built.source("agent_metrics")
+    copies = Counter(
+        (p["agent_id"], p["metric_name"], p["recorded_at"], p["metric_value"]) for p in points
+    )
+    assert built.query("select count(*) from marts.quarantine where rule = 'duplicate_point'")[0][
+        0
+    ] == sum(n - 1 for n in copies.values())
+    # The data-quality snapshot counts the same rows.
+    assert (
+        built.query(
+            "select sum(quarantined_rows) from marts.data_quality where checked_at ="
+            " (select max(checked_at) from marts.data_quality)"
+        )[0][0]
+        == built.query("select count(*) from marts.quarantine")[0][0]
+    )
+
+
+def test_agent_usage_daily_matches_python(built: Built) -> None:
+    groups: dict[tuple[int, date], list[dict]] = defaultdict(list)
+    for e in clean_executions(built):
+        groups[(e["agent_id"], e["created_at"].date())].append(e)
+    agents = {a["id"]: a for a in built.source("agents")}
+    hires = Counter((h["agent_id"], h["hired_at"].date()) for h in built.source("hirings"))
+    mart = {
+        (r[0], r[1]): r
+        for r in built.query(
+            "select agent_id, day, executions, completed, failed, timed_out, cancelled,"
+            " success_rate, avg_duration_ms, p50_duration_ms, p95_duration_ms, p99_duration_ms,"
+            " unique_users, avg_cpu_usage, new_hirings, revenue from marts.agent_usage_daily"
+        )
+    }
+    days_built = {d for _, d in mart}
+    for key, rows in groups.items():
+        if key[1] not in days_built:
+            continue
+        got = mart[key]
+        status = Counter(r["status"] for r in rows)
+        done = [r["duration_ms"] for r in rows if r["status"] == "completed"]
+        finished = status["completed"] + status["failed"] + status["timeout"]
+        assert got[2:7] == (
+            len(rows),
+            status["completed"],
+            status["failed"],
+            status["timeout"],
+            status["cancelled"],
+        )
+        assert got[7] == (pytest.approx(status["completed"] / finished) if finished else None)
+        if done:
+            assert got[8] == pytest.approx(sum(done) / len(done))
+            for i, q in ((9, 0.5), (10, 0.95), (11, 0.99)):
+                assert got[i] == pytest.approx(percentile(done, q))
+        assert got[12] == len({r["user_id"] for r in rows if r["user_id"] is not None})
+        cpus = [r["cpu_usage"] for r in rows if r["cpu_usage"] is not None]
+        assert got[13] == (pytest.approx(sum(cpus) / len(cpus)) if cpus else None)
+        assert got[14] == hires.get(key, 0)
+        agent = agents[key[0]]
+        price = agent["price_per_use"] or 0.0
+        expected = status["completed"] * price if agent["pricing_model"] == "per_use" else 0.0
+        assert got[15] == pytest.approx(expected)
+    # Every day with executions was built, and no row is invented.
+    assert {k for k in groups} <= set(mart)
+    assert sum(r[2] for r in mart.values()) == len(clean_executions(built))
+
+
+def test_naive_seed_query_multiplies_rows_and_the_marts_do_not(built: Built) -> None:
+    naive = dict(
+        (name, (hirings, executions))
+        for name, hirings, executions, _avg in built.engine.connect().execute(
+            text(
+                "SELECT a.name, COUNT(h.id), COUNT(e.id), AVG(e.duration_ms) FROM agents a"
+                " LEFT JOIN hirings h ON a.id = h.agent_id LEFT JOIN executions e"
+                " ON a.id = e.agent_id GROUP BY a.id, a.name"
+            )
+        )
+    )
+    hirings = Counter(h["agent_id"] for h in built.source("hirings"))
+    executions = Counter(e["agent_id"] for e in clean_executions(built))
+    summary = {
+        r[1]: r
+        for r in built.query(
+            "select agent_id, agent_name, total_hirings, total_executions"
+            " from marts.agent_usage_summary"
+        )
+    }
+    multiplied = 0
+    for name, (n_h, n_e) in naive.items():
+        row = summary[name]
+        assert row[2] == hirings.get(row[0], 0)
+        assert row[3] == executions.get(row[0], 0)
+        assert n_h >= row[2]  # the join repeats each hiring once per execution
+        multiplied += n_e > executions.get(row[0], 0) + 24  # beyond the bad rows
+    assert multiplied > 0, "the seed query should over-count agents with several hirings"
+
+
+def test_agent_usage_summary_and_user_activity_match_python(built: Built) -> None:
+    clean = clean_executions(built)
+    reviews = defaultdict(list)
+    for r in built.source("agent_reviews"):
+        reviews[r["agent_id"]].append(r["rating"])
+    by_agent = defaultdict(list)
+    for e in clean:
+        by_agent[e["agent_id"]].append(e)
+    for row in built.query(
+        "select agent_id, total_executions, success_rate, p95_duration_ms, unique_users,"
+        " average_rating, rating_count, first_execution_at, last_execution_at"
+        " from marts.agent_usage_summary"
+    ):
+        rows = by_agent.get(row[0], [])
+        assert row[1] == len(rows)
+        finished = [r for r in rows if r["status"] in TERMINAL]
+        if finished:
+            assert row[2] == pytest.approx(
+                sum(r["status"] == "completed" for r in finished) / len(finished)
+            )
+            done = [r["duration_ms"] for r in rows if r["status"] == "completed"]
+            assert row[3] == pytest.approx(percentile(done, 0.95))
+        assert row[4] == len({r["user_id"] for r in rows if r["user_id"] is not None})
+        ratings = reviews.get(row[0], [])
+        assert row[6] == len(ratings)
+        assert row[5] == (pytest.approx(sum(ratings) / len(ratings)) if ratings else None)
+        if rows:
+            assert row[7] == min(r["created_at"] for r in rows)
+            assert row[8] == max(r["created_at"] for r in rows)
+    by_user = defaultdict(list)
+    for e in clean:
+        if e["user_id"] is not None:
+            by_user[e["user_id"]].append(e)
+    hired = defaultdict(set)
+    for h in built.source("hirings"):
+        if h["user_id"] is not None:
+            hired[h["user_id"]].add(h["agent_id"])
+    for user_id, agents_hired, total, failed in built.query(
+        "select user_id, agents_hired, total_executions, failed_executions from marts.user_activity"
+    ):
+        rows = by_user.get(user_id, [])
+        assert (agents_hired, total, failed) == (
+            len(hired.get(user_id, ())),
+            len(rows),
+            sum(r["status"] in ("failed", "timeout") for r in rows),
+        )
+
+
+def test_trust_matches_the_reference_model_and_is_written_back(built: Built) -> None:
+    expected = reference_trust(built)
+    got = {
+        r[0]: r[1:]
+        for r in built.query(
+            "select agent_id, trust_score, positive_evidence, negative_evidence, event_count"
+            " from marts.agent_trust"
+        )
+    }
+    assert set(expected) <= set(got)
+    for agent, (trust, r, s, n) in expected.items():
+        assert got[agent][0] == pytest.approx(trust, rel=1e-9)
+        assert got[agent][1] == pytest.approx(r, rel=1e-9)
+        assert got[agent][2] == pytest.approx(s, rel=1e-9)
+        assert got[agent][3] == n
+    for agent, row in got.items():
+        if agent not in expected:
+            assert row[0] == 0.5 and row[3] == 0
+        assert 0.0 <= row[0] <= 1.0
+    # Trust moved: degrading agents end lower than the best ones.
+    assert min(t for t, *_ in expected.values()) < 0.8 < max(t for t, *_ in expected.values())
+    # The platform has the same scores and one audit record per event.
+    platform = {a["id"]: a["trust_score"] for a in built.source("agents")}
+    for agent, (trust, *_rest) in expected.items():
+        assert platform[agent] == pytest.approx(trust, rel=1e-9)
+    records = built.source("trust_records")
+    assert len(records) == built.query("select count(*) from marts.trust_events")[0][0]
+    assert len({r["record_id"] for r in records}) == len(records)
+
+
+def test_rollups_match_python_from_the_points(built: Built) -> None:
+    points = defaultdict(list)
+    seen = set()
+    for p in sorted(built.source("agent_metrics"), key=lambda p: p["id"]):
+        key = (p["agent_id"], p["metric_name"], p["recorded_at"], p["metric_value"])
+        if key in seen:
+            continue  # duplicate points are quarantined
+        seen.add(key)
+        points[p["agent_id"], p["metric_name"], p["recorded_at"]].append(p["metric_value"])
+    for table, truncate in (
+        ("metrics_rollup_hourly", lambda t: t.replace(minute=0, second=0, microsecond=0)),
+        ("metrics_rollup_daily", lambda t: datetime(t.year, t.month, t.day)),
+    ):
+        buckets = defaultdict(list)
+        for (agent, metric, t), values in points.items():
+            buckets[agent, metric, truncate(t)].extend(values)
+        mart = {
+            (r[0], r[1], r[2]): r[3:]
+            for r in built.query(
+                f"select agent_id, metric_name, bucket_start, samples, sum, min, max, avg, p50,"
+                f" p95, p99 from marts.{table}"
+            )
+        }
+        assert set(mart) == set(buckets)
+        for key, values in buckets.items():
+            got = mart[key]
+            assert got[0] == len(values)
+            assert got[1] == pytest.approx(sum(values))
+            assert (got[2], got[3]) == (min(values), max(values))
+            assert got[4] == pytest.approx(sum(values) / len(values))
+            for i, q in ((5, 0.5), (6, 0.95), (7, 0.99)):
+                assert got[i] == pytest.approx(percentile(values, q))
+
+
+def test_liveness_lists_the_agents_that_went_silent(built: Built) -> None:
+    threshold = utcnow() - timedelta(minutes=30)
+    beats: dict[int, datetime] = {}
+    for p in built.source("agent_metrics"):
+        if p["metric_name"] == "heartbeat":
+            beats[p["agent_id"]] = max(beats.get(p["agent_id"], p["recorded_at"]), p["recorded_at"])
+    expected = set()
+    for a in built.source("agents"):
+        if a["status"] in ("approved", "active"):
+            last = max(filter(None, (a["last_heartbeat_at"], beats.get(a["id"]))), default=None)
+            if last is None or last < threshold:
+                expected.add(a["id"])
+    assert {r[0] for r in built.query("select agent_id from marts.agent_liveness")} == expected
+
+
+def test_incremental_runs_late_data_and_reruns(built: Built) -> None:
+    """New executions, a late review, a late metric point; then a run with nothing new."""
+    svc = PlatformService(built.engine)
+    hiring = next(
+        h
+        for h in built.source("hirings")
+        if h["status"] == "active"
+        and h["user_id"] is not None
+        and (h["expires_at"] or END) > utcnow()
+    )
+    with built.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE agents SET status = 'active' WHERE id = :a"), {"a": hiring["agent_id"]}
+        )
+    for i, outcome in enumerate(("completed", "failed", "timeout")):
+        ex = svc.create_execution(hiring["id"], execution_id=f"late-{i}")
+        svc.start_execution(ex.execution_id)
+        svc.finish_execution(
+            ex.execution_id,
+            outcome,
+            error_message=None if outcome == "completed" else "boom",
+            cpu_usage=10.0,
+            memory_usage=100.0,
+        )
+    old_hour = (END - timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    svc.record_metric(
+        hiring["agent_id"], "cpu_usage", 99.5, recorded_at=old_hour + timedelta(minutes=7)
+    )
+    # A review dated in the past: its agent must be recomputed, not appended out of order.
+    reviewer = next(
+        u
+        for u in built.source("users")
+        if u["is_active"]
+        and not any(
+            r["reviewer_id"] == u["id"] and r["agent_id"] == hiring["agent_id"]
+            for r in built.source("agent_reviews")
+        )
+    )
+    review = svc.review_agent(hiring["agent_id"], reviewer["id"], 1)
+    with built.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE agent_reviews SET created_at = :t WHERE id = :i"),
+            {"t": END - timedelta(days=3), "i": review.id},
+        )
+    before_hour = built.query(
+        "select samples from marts.metrics_rollup_hourly where agent_id = ? and"
+        " metric_name = 'cpu_usage' and bucket_start = ?",
+        [hiring["agent_id"], old_hour],
+    )
+    outcome = built.run()
+    assert old_hour.date().isoformat() in outcome.touched_days
+    after_hour = built.query(
+        "select samples from marts.metrics_rollup_hourly where agent_id = ? and"
+        " metric_name = 'cpu_usage' and bucket_start = ?",
+        [hiring["agent_id"], old_hour],
+    )
+    assert after_hour[0][0] == (before_hour[0][0] if before_hour else 0) + 1
+    test_trust_matches_the_reference_model_and_is_written_back(built)
+    test_rollups_match_python_from_the_points(built)
+    test_agent_usage_daily_matches_python(built)
+    # Nothing new: no trust score moves, no event is applied twice.
+    state = built.query("select * exclude (updated_at) from marts.agent_trust order by agent_id")
+    events = built.query("select count(*) from marts.trust_events")[0][0]
+    outcome = built.run()
+    assert outcome.materializations["marts/trust_events"]["events_applied"] == 0
+    assert (
+        built.query("select * exclude (updated_at) from marts.agent_trust order by agent_id")
+        == state
+    )
+    assert built.query("select count(*) from marts.trust_events")[0][0] == events
+    assert len(built.source("trust_records")) == events
+
+
+def test_every_mart_table_and_column_is_commented(built: Built) -> None:
+    missing = built.query(
+        "select table_name, column_name from duckdb_columns() where schema_name = 'marts'"
+        " and (comment is null or comment = '')"
+    )
+    assert missing == []
+    tables = built.query(
+        "select table_name from duckdb_tables() where schema_name = 'marts'"
+        " and (comment is null or comment = '')"
+    )
+    assert tables == []
