@@ -35,10 +35,12 @@ bench: setup
 	$(BIN)/pip install --quiet -c constraints.txt -r bench/requirements.txt
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/marts.py
 
-# The Dagster UI on the code location (schedules, runs, asset checks).
+# The Dagster UI on the code location (schedules, sensors, runs, asset checks); runs are kept
+# in dagster_home/, which allows one run at a time (see dagster_home/dagster.yaml).
 dagster: setup
-	$(BIN)/dagster dev -w workspace.yaml
+	DAGSTER_HOME=$(CURDIR)/dagster_home $(BIN)/dagster dev -w workspace.yaml
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

@@ -118,16 +118,22 @@ def synthesise(path: Path, executions: int, points: int) -> None:
     if path.exists():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    print(f"  synthesising raw layer: {executions:,} executions, {points:,} points …",
-          flush=True)
+    print(f"  synthesising raw layer: {executions:,} executions, {points:,} points …", flush=True)
     tmp = path.with_suffix(".tmp.duckdb")
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     for schema in ("raw", "staging", "marts", "ops"):
         con.execute(f"create schema if not exists {schema}")
-    params = {"start": START, "days": DAYS, "agents": AGENTS, "users": USERS,
-              "hirings": HIRINGS, "reviews": REVIEWS, "executions": executions,
-              "points": points}
+    params = {
+        "start": START,
+        "days": DAYS,
+        "agents": AGENTS,
+        "users": USERS,
+        "hirings": HIRINGS,
+        "reviews": REVIEWS,
+        "executions": executions,
+        "points": points,
+    }
     for table, sql in SYNTH.items():
         ensure_raw_table(con, SOURCE_TABLES[table])
         t0 = time.perf_counter()
@@ -148,36 +154,72 @@ def rebuild_marts(source: Path) -> tuple[float, dict[str, float]]:
     """Every mart from scratch with the pipeline's model code; (total, per step) seconds."""
     published = source.parent / "run" / "warehouse.duckdb"
     work = working_path(published)
-    work.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(work.parent, ignore_errors=True)  # a killed earlier run may leave a WAL
+    work.parent.mkdir(parents=True)
     shutil.copyfile(source, work)
     first = START.date()
     end = date.fromordinal(first.toordinal() + DAYS + 1)
     steps: dict[str, float] = {}
     with connect_working(published, memory_limit="8GB") as con:
+
         def step(name: str, fn) -> None:
             t0 = time.perf_counter()
             fn()
             steps[name] = time.perf_counter() - t0
             print(f"    {name:<24} {steps[name]:6.2f} s", flush=True)
 
-        step("quarantine", lambda: (run_model(con, "marts/quarantine.sql", {"run_at": RUN_AT}),
-                                    run_model(con, "marts/data_quality.sql", {"run_at": RUN_AT})))
-        step("staging views", lambda: [run_model(con, f"staging/{v}.sql") for v in (
-            "stg_users", "stg_agents", "stg_hirings", "stg_executions", "stg_agent_reviews",
-            "stg_agent_metrics")])
+        step(
+            "quarantine",
+            lambda: (
+                run_model(con, "marts/quarantine.sql", {"run_at": RUN_AT}),
+                run_model(con, "marts/data_quality.sql", {"run_at": RUN_AT}),
+            ),
+        )
+        step(
+            "staging views",
+            lambda: [
+                run_model(con, f"staging/{v}.sql")
+                for v in (
+                    "stg_users",
+                    "stg_agents",
+                    "stg_hirings",
+                    "stg_executions",
+                    "stg_agent_reviews",
+                    "stg_agent_metrics",
+                )
+            ],
+        )
         step("executions_all", lambda: run_model(con, "marts/executions_all.sql"))
         step("trust", lambda: update_trust(con, TrustParameters(), RUN_AT))
-        step("agent_usage_daily", lambda: run_model(
-            con, "marts/agent_usage_daily.sql", {"start_day": first, "end_day": end}))
-        step("agent_usage_summary", lambda: run_model(
-            con, "marts/agent_usage_summary.sql", {"run_at": RUN_AT}))
+        step(
+            "agent_usage_daily",
+            lambda: run_model(
+                con, "marts/agent_usage_daily.sql", {"start_day": first, "end_day": end}
+            ),
+        )
+        step(
+            "agent_usage_summary",
+            lambda: run_model(con, "marts/agent_usage_summary.sql", {"run_at": RUN_AT}),
+        )
         step("user_activity", lambda: run_model(con, "marts/user_activity.sql"))
-        step("metrics_rollup_hourly", lambda: run_model(
-            con, "marts/metrics_rollup_hourly.sql", {"start_day": first, "end_day": end}))
-        step("metrics_rollup_daily", lambda: run_model(
-            con, "marts/metrics_rollup_daily.sql", {"start_day": first, "end_day": end}))
-        step("agent_liveness", lambda: run_model(
-            con, "marts/agent_liveness.sql", {"run_at": RUN_AT, "stale_after_minutes": 30}))
+        step(
+            "metrics_rollup_hourly",
+            lambda: run_model(
+                con, "marts/metrics_rollup_hourly.sql", {"start_day": first, "end_day": end}
+            ),
+        )
+        step(
+            "metrics_rollup_daily",
+            lambda: run_model(
+                con, "marts/metrics_rollup_daily.sql", {"start_day": first, "end_day": end}
+            ),
+        )
+        step(
+            "agent_liveness",
+            lambda: run_model(
+                con, "marts/agent_liveness.sql", {"run_at": RUN_AT, "stale_after_minutes": 30}
+            ),
+        )
     shutil.rmtree(work.parent, ignore_errors=True)
     return sum(steps.values()), steps
 
@@ -186,10 +228,10 @@ PG_TABLES = {
     "agents": "id bigint, pricing_model varchar, price_per_use double precision",
     "hirings": "id bigint, agent_id bigint, user_id bigint, hired_at timestamp",
     "executions": "id bigint, agent_id bigint, user_id bigint, status varchar, "
-                  "duration_ms bigint, cpu_usage double precision, "
-                  "memory_usage double precision, created_at timestamp",
+    "duration_ms bigint, cpu_usage double precision, "
+    "memory_usage double precision, created_at timestamp",
     "agent_metrics": "id bigint, agent_id bigint, metric_name varchar, "
-                     "metric_value double precision, recorded_at timestamp",
+    "metric_value double precision, recorded_at timestamp",
 }
 
 
@@ -200,8 +242,9 @@ def load_postgres(source: Path, name: str, executions: int, points: int) -> str:
         exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
     if exists:
         with psycopg.connect(url) as conn:
-            have = conn.execute("select (select count(*) from executions),"
-                                " (select count(*) from agent_metrics)").fetchone()
+            have = conn.execute(
+                "select (select count(*) from executions), (select count(*) from agent_metrics)"
+            ).fetchone()
         if have == (executions, points):
             return url
         with psycopg.connect(ADMIN, autocommit=True) as conn:
@@ -234,8 +277,11 @@ def postgres_statistics(url: str) -> float:
         for statement in [s for s in sql.split(";\n") if s.strip()]:
             s0 = time.perf_counter()
             pg.execute(statement, {"start": START, "end": datetime(2026, 11, 1)})
-            head = next(line for line in statement.strip().splitlines()
-                        if line.startswith("create temp table"))
+            head = next(
+                line
+                for line in statement.strip().splitlines()
+                if line.startswith("create temp table")
+            )
             name = head.split()[3]
             print(f"    {name:<32} {time.perf_counter() - s0:6.2f} s", flush=True)
         return time.perf_counter() - t0
@@ -247,25 +293,40 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=50_000_000)
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
-    print(f"machine: {platform.node()} · {os.cpu_count()} cores · Python "
-          f"{platform.python_version()} · DuckDB {duckdb.__version__}")
+    print(
+        f"machine: {platform.node()} · {os.cpu_count()} cores · Python "
+        f"{platform.python_version()} · DuckDB {duckdb.__version__}"
+    )
     source = CACHE / f"raw_{args.executions}_{args.points}.duckdb"
     synthesise(source, args.executions, args.points)
     print("DuckDB: rebuild every mart")
     total, steps = rebuild_marts(source)
-    compared = sum(steps[k] for k in ("agent_usage_daily", "agent_usage_summary",
-                                      "user_activity", "metrics_rollup_hourly",
-                                      "metrics_rollup_daily"))
+    compared = sum(
+        steps[k]
+        for k in (
+            "agent_usage_daily",
+            "agent_usage_summary",
+            "user_activity",
+            "metrics_rollup_hourly",
+            "metrics_rollup_daily",
+        )
+    )
     print(f"  every mart: {total:.1f} s (target <= 60 s: {'met' if total <= 60 else 'NOT met'})")
     if args.skip_postgres:
         return
-    url = load_postgres(source, f"agenthub_bench_marts_{args.executions}_{args.points}",
-                        args.executions, args.points)
+    url = load_postgres(
+        source,
+        f"agenthub_bench_marts_{args.executions}_{args.points}",
+        args.executions,
+        args.points,
+    )
     print("PostgreSQL: the same usage and rollup statistics")
     pg = postgres_statistics(url)
     ratio = pg / compared
-    print(f"  PostgreSQL {pg:.1f} s vs DuckDB {compared:.1f} s for the same marts: "
-          f"{ratio:.1f}x (target >= 20x: {'met' if ratio >= 20 else 'NOT met'})")
+    print(
+        f"  PostgreSQL {pg:.1f} s vs DuckDB {compared:.1f} s for the same marts: "
+        f"{ratio:.1f}x (target >= 20x: {'met' if ratio >= 20 else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

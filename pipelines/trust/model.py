@@ -148,23 +148,43 @@ def update_trust(
             """
             create or replace temp table _trust_start as
             select p.agent_id,
-                   coalesce(a.positive_evidence, 0.0) as r0,
-                   coalesce(a.negative_evidence, 0.0) as s0,
-                   coalesce(a.last_event_at, min(p.occurred_at)) as t0,
-                   coalesce(a.trust_score, 0.5) as trust0
+                   coalesce(any_value(a.positive_evidence), 0.0) as r0,
+                   coalesce(any_value(a.negative_evidence), 0.0) as s0,
+                   coalesce(any_value(a.last_event_at), min(p.occurred_at)) as t0,
+                   coalesce(any_value(a.trust_score), 0.5) as trust0,
+                   max(p.occurred_at) as last_pending_at
             from _trust_pending as p
             left join marts.agent_trust as a using (agent_id)
-            group by p.agent_id, a.positive_evidence, a.negative_evidence, a.last_event_at,
-                     a.trust_score;
-
-            create or replace temp table _trust_batch as
-            select p.* from _trust_pending as p join _trust_start as s using (agent_id)
-            where (epoch(p.occurred_at) - epoch(s.t0)) / $half_life_seconds <= $max_span;
-
-            delete from _trust_pending where record_id in (select record_id from _trust_batch);
+            group by p.agent_id;
             """,
-            {"half_life_seconds": params.half_life_seconds, "max_span": MAX_HALF_LIVES_PER_BATCH},
         )
+        too_long = con.execute(
+            "select count(*) from _trust_start where (epoch(last_pending_at) - epoch(t0)) / ? > ?",
+            [params.half_life_seconds, MAX_HALF_LIVES_PER_BATCH],
+        ).fetchall()[0][0]
+        if too_long:
+            execute_script(
+                con,
+                """
+                create or replace temp table _trust_batch as
+                select p.* from _trust_pending as p join _trust_start as s using (agent_id)
+                where (epoch(p.occurred_at) - epoch(s.t0)) / $half_life_seconds <= $max_span;
+
+                delete from _trust_pending
+                where record_id in (select record_id from _trust_batch);
+                """,
+                {
+                    "half_life_seconds": params.half_life_seconds,
+                    "max_span": MAX_HALF_LIVES_PER_BATCH,
+                },
+            )
+        else:  # the common case: everything fits one pass, no copy
+            execute_script(
+                con,
+                "drop table if exists _trust_batch;"
+                " alter table _trust_pending rename to _trust_batch;"
+                " create temp table _trust_pending as select * from _trust_batch limit 0;",
+            )
         first_seq = _scalar(con, "select coalesce(max(seq), 0) + 1 from marts.trust_events")
         run_model(
             con, "marts/trust/trust_apply.sql", {"half_life_seconds": params.half_life_seconds}

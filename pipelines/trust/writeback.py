@@ -76,9 +76,16 @@ def write_back(
             }
             for e in events
         ]
-        latest: dict[int, float] = {}
-        for e in events:  # seq order: the last one per agent is its current score
-            latest[e[2]] = e[8]
+        # The platform gets each touched agent's current score from the model's state (seq is
+        # a cursor, not a time order within a run).
+        touched = sorted({e[2] for e in events})
+        latest = dict(
+            con.execute(
+                "select agent_id, trust_score from marts.agent_trust where agent_id in"
+                " (select unnest(?::bigint[]))",
+                [touched],
+            ).fetchall()
+        )
         now = utcnow()
         with engine.begin() as conn:
             conn.execute(statement, records)

@@ -51,13 +51,15 @@ execution_rules as (
     select 'executions', id, 'orphaned_user', 'user_id ' || user_id || ' does not exist'
     from executions where user_id is not null and user_id not in (select id from user_ids)
     union all
-    select 'executions', id, 'duplicate_execution_id',
-           'execution_id ' || execution_id || ' also on a lower id'
-    from (
-        select id, execution_id,
-               row_number() over (partition by execution_id order by id) as copy_number
-        from executions
-    ) where copy_number > 1
+    select 'executions', e.id, 'duplicate_execution_id',
+           'execution_id ' || e.execution_id || ' also on id ' || d.first_id
+    from executions as e
+    join (
+        -- a hash aggregate, not a sort: only repeated ids come out
+        select execution_id, min(id) as first_id from executions
+        group by execution_id having count(*) > 1
+    ) as d using (execution_id)
+    where e.id <> d.first_id
 ),
 
 other_rules as (
@@ -95,13 +97,15 @@ other_rules as (
     select 'agent_metrics', id, 'future_timestamp', 'recorded_at ' || recorded_at || ' is after the run'
     from raw.agent_metrics where recorded_at > $run_at + interval 5 minute or recorded_at is null
     union all
-    select 'agent_metrics', id, 'duplicate_point', 'same agent, metric, time and value as a lower id'
-    from (
-        select id, row_number() over (
-            partition by agent_id, metric_name, recorded_at, metric_value order by id
-        ) as copy_number
+    select 'agent_metrics', m.id, 'duplicate_point',
+           'same agent, metric, time and value as id ' || d.first_id
+    from raw.agent_metrics as m
+    join (
+        select agent_id, metric_name, recorded_at, metric_value, min(id) as first_id
         from raw.agent_metrics
-    ) where copy_number > 1
+        group by agent_id, metric_name, recorded_at, metric_value having count(*) > 1
+    ) as d using (agent_id, metric_name, recorded_at, metric_value)
+    where m.id <> d.first_id
 )
 
 select * from execution_rules

@@ -9,43 +9,45 @@
 -- Parameter: $half_life_seconds.
 -- Outputs (temp): _trust_applied (one row per event with its before/after scores) and
 -- _trust_end (agent_id, r, s, last_at, last_key, trust, events): each agent's new state.
+-- One window (partition by agent, order by time then key) serves every running quantity, so
+-- DuckDB sorts the batch once. trust_score_before is the previous event's score, rebuilt from
+-- the running sums without the current event and the previous event's age.
 create or replace temp table _trust_applied as
 with
 ordered as (
-    select b.*, s.r0, s.s0, s.t0, s.trust0,
-           (epoch(b.occurred_at) - epoch(s.t0)) / $half_life_seconds as age_half_lives,
-           row_number() over (partition by b.agent_id order by b.occurred_at, b.event_key)
-               as n
+    select b.record_id, b.agent_id, b.event_type, b.event_key, b.source_execution_id,
+           b.source_review_id, b.occurred_at, b.evidence_weight, b.evidence_value, b.reason,
+           s.r0, s.s0, s.trust0,
+           (epoch(b.occurred_at) - epoch(s.t0)) / $half_life_seconds as age,
+           b.evidence_weight * (1 + b.evidence_value) / 2 as x_r,
+           b.evidence_weight * (1 - b.evidence_value) / 2 as x_s
     from _trust_batch as b
     join _trust_start as s using (agent_id)
 ),
-summed as (
+running as (
     select *,
-           r0 + sum(evidence_weight * (1 + evidence_value) / 2 * pow(2.0, age_half_lives))
-               over running as r_scaled,
-           s0 + sum(evidence_weight * (1 - evidence_value) / 2 * pow(2.0, age_half_lives))
-               over running as s_scaled
+           row_number() over w as n,
+           r0 + sum(x_r * pow(2.0, age)) over w as r_scaled,
+           s0 + sum(x_s * pow(2.0, age)) over w as s_scaled,
+           lag(age) over w as previous_age
     from ordered
-    window running as (partition by agent_id order by n rows between unbounded preceding
-                       and current row)
-),
-decayed as (
-    select *,
-           r_scaled * pow(2.0, -age_half_lives) as positive_evidence,
-           s_scaled * pow(2.0, -age_half_lives) as negative_evidence
-    from summed
+    window w as (partition by agent_id order by occurred_at, event_key
+                 rows between unbounded preceding and current row)
 ),
 scored as (
     select *,
-           (1 + positive_evidence) / (2 + positive_evidence + negative_evidence)
-               as trust_score_after
-    from decayed
+           r_scaled * pow(2.0, -age) as positive_evidence,
+           s_scaled * pow(2.0, -age) as negative_evidence,
+           (r_scaled - x_r * pow(2.0, age)) * pow(2.0, -previous_age) as r_previous,
+           (s_scaled - x_s * pow(2.0, age)) * pow(2.0, -previous_age) as s_previous
+    from running
 )
 select record_id, agent_id, event_type, event_key, source_execution_id, source_review_id,
        occurred_at, evidence_weight, evidence_value, positive_evidence, negative_evidence,
-       coalesce(lag(trust_score_after) over (partition by agent_id order by n), trust0)
-           as trust_score_before,
-       trust_score_after,
+       case when n = 1 then trust0
+            else (1 + r_previous) / (2 + r_previous + s_previous) end as trust_score_before,
+       (1 + positive_evidence) / (2 + positive_evidence + negative_evidence)
+           as trust_score_after,
        reason, n
 from scored;
 

@@ -1,6 +1,7 @@
 -- marts.trust_events: one row per event that moved an agent's trust (grain: record_id).
 create table if not exists marts.trust_events (
-    record_id varchar primary key,
+    -- unique by construction (checked by unique_grain); no index: it cost 40 s on 10M rows
+    record_id varchar not null,
     agent_id bigint not null,
     event_type varchar not null,
     source_execution_id varchar,
@@ -36,5 +37,5 @@ comment on column marts.trust_events.trust_delta is 'trust_score_after - trust_s
 comment on column marts.trust_events.reason is 'why trust moved, for the audit trail';
 comment on column marts.trust_events.model_version is 'trust model parameters that produced the row';
 comment on column marts.trust_events.applied_at is 'pipeline run that applied it (UTC)';
-comment on column marts.trust_events.seq is 'application order across runs; the platform write-back follows it';
+comment on column marts.trust_events.seq is 'write-back cursor: increases from run to run (arbitrary order within a run)';
 comment on column marts.trust_events.agent_id is 'agents.id whose trust moved';

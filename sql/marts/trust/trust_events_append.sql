@@ -6,7 +6,8 @@ select record_id, agent_id, event_type, source_execution_id, source_review_id, o
        trust_score_before, trust_score_after,
        trust_score_after - trust_score_before as trust_delta,
        reason, $model_version as model_version, $applied_at as applied_at,
-       $first_seq + row_number() over (order by occurred_at, agent_id, event_key) - 1 as seq
+       -- a cursor for the platform write-back; no global sort (10M rows sort slowly)
+       $first_seq + row_number() over () - 1 as seq
 from _trust_applied;
 
 drop table _trust_applied;
