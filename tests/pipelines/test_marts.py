@@ -8,6 +8,7 @@ SQL under test.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
@@ -352,6 +353,20 @@ def test_trust_matches_the_reference_model_and_is_written_back(built: Built) -> 
         if agent not in expected:
             assert row[0] == 0.5 and row[3] == 0
         assert 0.0 <= row[0] <= 1.0
+    # The audit chain: each event starts where the previous one ended, and deltas add up.
+    chains = defaultdict(list)
+    for agent, before, after, delta in built.query(
+        "select agent_id, trust_score_before, trust_score_after, trust_delta"
+        " from marts.trust_events order by agent_id, occurred_at,"
+        " coalesce('execution:' || source_execution_id, 'review:' || source_review_id)"
+    ):
+        chains[agent].append((before, after, delta))
+    for agent, chain in chains.items():
+        assert chain[0][0] == 0.5
+        for (_b0, a0, _d0), (b1, a1, d1) in itertools.pairwise(chain):
+            assert b1 == pytest.approx(a0, abs=1e-12)
+            assert d1 == pytest.approx(a1 - b1, abs=1e-15)
+        assert chain[-1][1] == pytest.approx(got[agent][0], abs=1e-12)
     # Trust moved: degrading agents end lower than the best ones.
     assert min(t for t, *_ in expected.values()) < 0.8 < max(t for t, *_ in expected.values())
     # The platform has the same scores and one audit record per event.
