@@ -40,7 +40,7 @@ def connect_working(
     """
     path = working_path(published)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = _connect_waiting(path)
     try:
         con.execute(f"SET memory_limit = '{_checked_size(memory_limit)}'")
         con.execute(f"SET threads = {int(threads)}")
@@ -50,6 +50,24 @@ def connect_working(
         yield con
     finally:
         con.close()
+
+
+def _connect_waiting(path: Path, timeout_s: float = 120.0) -> duckdb.DuckDBPyConnection:
+    """Open the working file, waiting while another pipeline process holds its lock.
+
+    The instance runs one job at a time (dagster_home/dagster.yaml); this covers a manual
+    `agenthub pipeline run` overlapping a scheduled run: it waits instead of failing.
+    """
+    deadline = time.monotonic() + timeout_s
+    delay = 0.2
+    while True:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def _checked_size(value: str) -> str:

@@ -76,3 +76,30 @@ def test_readers_in_other_processes_never_fail_while_the_pipeline_publishes(
         )
     finally:
         con.close()
+
+
+LOCK_HOLDER = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+@pytest.mark.slow
+def test_a_second_pipeline_process_waits_for_the_working_file(tmp_path: Path) -> None:
+    published = tmp_path / "warehouse.duckdb"
+    with connect_working(published) as con:
+        con.execute("CREATE TABLE raw.numbers AS SELECT 1 AS v")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(working_path(published)), "2"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    started = time.monotonic()
+    with connect_working(published) as con:  # waits for the other writer instead of failing
+        assert con.execute("SELECT v FROM raw.numbers").fetchall() == [(1,)]
+    assert time.monotonic() - started >= 1.0
+    holder.wait(timeout=30)
