@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -117,3 +117,80 @@ def test_agenthub_pipeline_run_publishes_the_warehouse(
         assert con.execute("SELECT count(*) FROM raw.executions").fetchall()[0][0] == 1_000
     finally:
         con.close()
+
+
+def test_touched_days_sensor_requests_the_partitions_a_run_touched(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from pipelines.jobs import (
+        daily_marts,
+        publish_after_partitions,
+        publish_warehouse,
+        touched_days_sensor,
+    )
+    from pipelines.partitions import daily_partitions
+    from platform_core import migrate
+    from platform_core.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'platform.db'}")
+    migrate.upgrade(engine)
+    end = datetime.now().replace(microsecond=0) - timedelta(hours=2)
+    simulate(
+        engine,
+        SimulationConfig(
+            users=10,
+            agents=4,
+            hirings=20,
+            executions=500,
+            days=3,
+            metric_interval_minutes=240,
+            end=end,
+        ),
+    )
+    test_defs = dg.Definitions(
+        assets=ASSETS,
+        asset_checks=CHECKS,
+        jobs=[platform_pipeline, daily_marts, publish_warehouse],
+        resources={
+            "platform_db": PlatformDatabase(url=engine.url.render_as_string()),
+            "warehouse": Warehouse(path=str(tmp_path / "warehouse.duckdb")),
+            "trust_model": TrustModel(),
+        },
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    result = test_defs.resolve_job_def(PIPELINE_JOB).execute_in_process(instance=instance)
+    success = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_SUCCESS)
+    context = dg.build_run_status_sensor_context(
+        sensor_name="touched_days_sensor",
+        dagster_event=success,
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+    )
+    requests = list(touched_days_sensor(context))
+    # Independently: every day with an execution, a hiring or a metric point in the platform.
+    with engine.connect() as conn:
+        stamps = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT created_at FROM executions UNION ALL SELECT hired_at FROM hirings"
+                    " UNION ALL SELECT recorded_at FROM agent_metrics"
+                )
+            )
+        ]
+    expected = {datetime.fromisoformat(str(t)).date().isoformat() for t in stamps}
+    expected &= set(daily_partitions.get_partition_keys())
+    assert {r.partition_key for r in requests} == expected
+    assert len({r.run_key for r in requests}) == len(requests)
+    # After a partition run succeeds, a publish is requested.
+    daily = test_defs.resolve_job_def("daily_marts").execute_in_process(
+        instance=instance, partition_key=end.date().isoformat()
+    )
+    done = next(e for e in daily.all_events if e.event_type == dg.DagsterEventType.RUN_SUCCESS)
+    publish_context = dg.build_run_status_sensor_context(
+        sensor_name="publish_after_partitions",
+        dagster_event=done,
+        dagster_instance=instance,
+        dagster_run=daily.dagster_run,
+    )
+    assert [r.run_key for r in publish_after_partitions(publish_context)] == [daily.run_id]
