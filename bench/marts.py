@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 from pipelines.ingest.load import ensure_raw_table
 from pipelines.ingest.tables import SOURCE_TABLES
 from pipelines.sql_files import run_model
+from pipelines.staging.assets import STAGING_VIEWS
 from pipelines.trust.model import TrustParameters, update_trust
 from pipelines.warehouse.files import connect_working, working_path
 
@@ -177,17 +178,7 @@ def rebuild_marts(source: Path) -> tuple[float, dict[str, float]]:
         )
         step(
             "staging views",
-            lambda: [
-                run_model(con, f"staging/{v}.sql")
-                for v in (
-                    "stg_users",
-                    "stg_agents",
-                    "stg_hirings",
-                    "stg_executions",
-                    "stg_agent_reviews",
-                    "stg_agent_metrics",
-                )
-            ],
+            lambda: [run_model(con, f"staging/{v}.sql") for v in STAGING_VIEWS],
         )
         step("executions_all", lambda: run_model(con, "marts/executions_all.sql"))
         step("trust", lambda: update_trust(con, TrustParameters(), RUN_AT))

@@ -16,6 +16,7 @@ from pipelines.ingest.extract import open_reader
 from pipelines.ingest.load import load_table
 from pipelines.ingest.tables import INGESTED_TABLES, SOURCE_TABLES
 from pipelines.sql_files import run_model
+from pipelines.staging.assets import STAGING_VIEWS
 from pipelines.trust.model import TrustParameters, update_trust
 from pipelines.warehouse.files import connect_working
 from platform_core.service import PlatformService
@@ -85,14 +86,7 @@ def test_naive_join_multiplies_and_the_marts_do_not(engine: Engine, tmp_path: Pa
             load_table(con, reader, SOURCE_TABLES[table])
         now = {"run_at": T0 + timedelta(hours=1)}
         run_model(con, "marts/quarantine.sql", now)
-        for view in (
-            "stg_users",
-            "stg_agents",
-            "stg_hirings",
-            "stg_executions",
-            "stg_agent_reviews",
-            "stg_agent_metrics",
-        ):
+        for view in STAGING_VIEWS:
             run_model(con, f"staging/{view}.sql")
         run_model(con, "marts/executions_all.sql")
         update_trust(con, TrustParameters(), T0 + timedelta(hours=1))
