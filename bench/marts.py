@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 
 from pipelines.ingest.load import ensure_raw_table
 from pipelines.ingest.tables import SOURCE_TABLES
+from pipelines.resources import Warehouse
 from pipelines.sql_files import run_model
 from pipelines.staging.assets import STAGING_VIEWS
 from pipelines.trust.model import TrustParameters, update_trust
@@ -161,7 +162,11 @@ def rebuild_marts(source: Path) -> tuple[float, dict[str, float]]:
     first = START.date()
     end = date.fromordinal(first.toordinal() + DAYS + 1)
     steps: dict[str, float] = {}
-    with connect_working(published, memory_limit="8GB") as con:
+    # The settings the pipeline's marts assets use (Warehouse.marts_memory_limit).
+    settings = Warehouse()
+    with connect_working(
+        published, memory_limit=settings.marts_memory_limit, threads=settings.threads
+    ) as con:
 
         def step(name: str, fn) -> None:
             t0 = time.perf_counter()

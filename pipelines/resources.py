@@ -91,8 +91,13 @@ class Warehouse(dg.ConfigurableResource):
     )
     memory_limit: str = Field(
         default="128MB",
-        description="DuckDB memory limit for the pipeline; it spills beyond it, so peak memory "
+        description="DuckDB memory limit while ingesting; it spills beyond it, so peak memory "
         "stays flat as tables grow (bench/ingest.py: same speed as 512MB, flat RSS).",
+    )
+    marts_memory_limit: str = Field(
+        default="8GB",
+        description="DuckDB memory limit while building marts: sorts and percentiles over "
+        "tens of millions of rows run in memory instead of spilling (bench/marts.py).",
     )
     threads: int = Field(default=2, description="DuckDB threads for the pipeline.")
 
@@ -102,11 +107,10 @@ class Warehouse(dg.ConfigurableResource):
         return Path(self.path)
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection to the private working file."""
-        with connect_working(
-            self.published_path, memory_limit=self.memory_limit, threads=self.threads
-        ) as con:
+    def connect(self, *, marts: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection to the private working file (``marts``: the larger limit)."""
+        limit = self.marts_memory_limit if marts else self.memory_limit
+        with connect_working(self.published_path, memory_limit=limit, threads=self.threads) as con:
             yield con
 
     def publish(self) -> Published:

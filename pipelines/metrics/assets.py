@@ -16,7 +16,7 @@ def _rollup(
     model: str, context: dg.AssetExecutionContext, warehouse: Warehouse, table: str
 ) -> dg.MaterializeResult:
     start, end = day_range(context)
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         run_model(con, model, {"start_day": start, "end_day": end})
         buckets, samples = con.execute(
             f"select count(*), coalesce(sum(samples), 0) from marts.{table}"
@@ -84,7 +84,7 @@ class LivenessConfig(dg.Config):
 )
 def agent_liveness(config: LivenessConfig, warehouse: Warehouse) -> dg.MaterializeResult:
     """Rebuild marts.agent_liveness against the threshold."""
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         run_model(
             con,
             "marts/agent_liveness.sql",

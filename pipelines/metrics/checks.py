@@ -18,7 +18,7 @@ def samples_check(table: str, grain: str) -> dg.AssetChecksDefinition:
         "points recorded that day.",
     )
     def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
-        with warehouse.connect() as con:
+        with warehouse.connect(marts=True) as con:
             mismatched = con.execute(
                 f"""
                 with mart as (
@@ -51,7 +51,7 @@ def freshness_check(table: str) -> dg.AssetChecksDefinition:
         description=f"The newest day in marts.{table} is the newest day with points (WARN).",
     )
     def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
-        with warehouse.connect() as con:
+        with warehouse.connect(marts=True) as con:
             mart_day, source_day = con.execute(
                 f"select (select max(bucket_start)::date from marts.{table}),"
                 " (select max(recorded_at)::date from staging.stg_agent_metrics)"

@@ -34,7 +34,7 @@ STAGING_VIEWS = (
 def quarantine(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Rebuild marts.quarantine and append this run's counts to marts.data_quality."""
     run_at = utcnow()
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         run_model(con, "marts/quarantine.sql", {"run_at": run_at})
         run_model(con, "marts/data_quality.sql", {"run_at": run_at})
         counts = con.execute(
@@ -65,7 +65,7 @@ def quarantine(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
 )
 def staging_views(warehouse: Warehouse):
     """(Re)create the staging views over raw (cheap: views, no data moved)."""
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         for view in STAGING_VIEWS:
             run_model(con, f"staging/{view}.sql")
     for view in STAGING_VIEWS:
@@ -85,7 +85,7 @@ def staging_views(warehouse: Warehouse):
 )
 def executions_all(warehouse: Warehouse) -> dg.MaterializeResult:
     """Rebuild marts.executions_all."""
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         run_model(con, "marts/executions_all.sql")
         total, quarantined = con.execute(
             "select count(*), count(*) filter (where is_quarantined) from marts.executions_all"
@@ -115,7 +115,7 @@ def executions_all(warehouse: Warehouse) -> dg.MaterializeResult:
 )
 def touched_days(warehouse: Warehouse) -> dg.MaterializeResult:
     """Days touched by rows ingested since the previous run, recorded in ops.watermarks."""
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         run_model(con, "ops/watermarks.sql")
         since = con.execute(
             "select advanced_at from ops.watermarks where table_name = 'touched_days'"

@@ -17,7 +17,7 @@ from pipelines.warehouse.checks import unique_key_check
 )
 def no_quarantined_rows(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Bad input is flagged, never fatal: WARN severity."""
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         counts = dict(
             con.execute(
                 "select table_name || '.' || rule, count(*) from marts.quarantine group by 1"
@@ -38,7 +38,7 @@ def no_quarantined_rows(warehouse: Warehouse) -> dg.AssetCheckResult:
 )
 def every_raw_execution_once(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Same count and same ids as raw.executions."""
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         rows, ids, raw = con.execute(
             "select count(*), count(distinct id), (select count(*) from raw.executions)"
             " from marts.executions_all"

@@ -38,7 +38,7 @@ GROUP = "trust"
 def trust(context: dg.AssetExecutionContext, warehouse: Warehouse, trust_model: TrustModel):
     """Apply the trust events not applied yet (incremental; late events recompute an agent)."""
     params = trust_model.parameters
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         result = update_trust(con, params, utcnow())
         total, agents = con.execute(
             "select (select count(*) from marts.trust_events), count(*) from marts.agent_trust"
@@ -73,7 +73,7 @@ def trust(context: dg.AssetExecutionContext, warehouse: Warehouse, trust_model: 
 )
 def trust_in_unit_interval(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Scores outside [0, 1] would be a bug in the model."""
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         bad = con.execute(
             "select count(*) from marts.agent_trust where not trust_score between 0 and 1"
         ).fetchall()[0][0]
@@ -95,7 +95,7 @@ def incremental_equals_full_recompute(
     warehouse: Warehouse, trust_model: TrustModel
 ) -> dg.AssetCheckResult:
     """The incremental state must be what a recompute from scratch gives."""
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         ok, agents, diff = recompute_matches(con, trust_model.parameters)
     return dg.AssetCheckResult(
         passed=ok, metadata={"agents_compared": agents, "max_trust_difference": diff}
@@ -119,7 +119,7 @@ def trust_scores(
     """Send the trust events not yet written to the platform."""
     engine = make_engine(platform_db.url)
     try:
-        with warehouse.connect() as con:
+        with warehouse.connect(marts=True) as con:
             result = write_back(con, engine)
     finally:
         engine.dispose()

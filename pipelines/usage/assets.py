@@ -30,7 +30,7 @@ def agent_usage_daily(
 ) -> dg.MaterializeResult:
     """Rebuild the days of this partition (or backfill range)."""
     start, end = day_range(context)
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         run_model(con, "marts/agent_usage_daily.sql", {"start_day": start, "end_day": end})
         rows, executions = con.execute(
             "select count(*), coalesce(sum(executions), 0) from marts.agent_usage_daily"
@@ -64,7 +64,7 @@ def agent_usage_daily(
 )
 def agent_usage_summary(warehouse: Warehouse) -> dg.MaterializeResult:
     """Rebuild marts.agent_usage_summary."""
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         run_model(con, "marts/agent_usage_summary.sql", {"run_at": utcnow()})
         rows = con.execute("select count(*) from marts.agent_usage_summary").fetchall()[0][0]
     return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(rows)})
@@ -79,7 +79,7 @@ def agent_usage_summary(warehouse: Warehouse) -> dg.MaterializeResult:
 )
 def user_activity(warehouse: Warehouse) -> dg.MaterializeResult:
     """Rebuild marts.user_activity."""
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         run_model(con, "marts/user_activity.sql")
         rows = con.execute("select count(*) from marts.user_activity").fetchall()[0][0]
     return dg.MaterializeResult(metadata={"rows": dg.MetadataValue.int(rows)})

@@ -18,7 +18,7 @@ from pipelines.warehouse.checks import unique_key_check
 )
 def usage_daily_reconciles(warehouse: Warehouse) -> dg.AssetCheckResult:
     """Totals per day and outcome equal a plain count over executions_all."""
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         mismatched = con.execute(
             """
             with mart as (
@@ -56,7 +56,7 @@ def usage_daily_reconciles(warehouse: Warehouse) -> dg.AssetCheckResult:
 )
 def usage_daily_fresh(warehouse: Warehouse) -> dg.AssetCheckResult:
     """A lagging newest partition means the touched-days runs have not caught up."""
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         mart_day, source_day = con.execute(
             "select (select max(day) from marts.agent_usage_daily),"
             " (select max(created_at)::date from marts.executions_all where not is_quarantined)"
@@ -76,7 +76,7 @@ def usage_daily_fresh(warehouse: Warehouse) -> dg.AssetCheckResult:
 )
 def usage_summary_reconciles(warehouse: Warehouse) -> dg.AssetCheckResult:
     """The all-time total equals a plain count over executions_all."""
-    with warehouse.connect() as con:
+    with warehouse.connect(marts=True) as con:
         mart, source = con.execute(
             "select (select coalesce(sum(total_executions), 0) from marts.agent_usage_summary),"
             " (select count(*) from marts.executions_all where not is_quarantined"

@@ -18,7 +18,7 @@ def unique_key_check(table: str, key: tuple[str, ...]) -> dg.AssetChecksDefiniti
         description=f"{table} holds each ({columns}) once: its grain.",
     )
     def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
-        with warehouse.connect() as con:
+        with warehouse.connect(marts=True) as con:
             duplicates = con.execute(
                 f"select count(*) from (select {columns} from {table} group by {columns}"
                 " having count(*) > 1)"
