@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.partitions import daily_partitions
+
 PIPELINE_JOB = "platform_pipeline"
 DAILY_JOB = "daily_marts"
 PUBLISH_JOB = "publish_warehouse"
@@ -76,7 +78,7 @@ def touched_days_of_run(instance: dg.DagsterInstance, run_id: str) -> list[str]:
 )
 def touched_days_sensor(context: dg.RunStatusSensorContext):
     """One partition run per day touched by the finished pipeline run."""
-    valid = set(daily_marts_partitions().get_partition_keys())
+    valid = set(daily_partitions.get_partition_keys())
     run_id = context.dagster_run.run_id
     for day in touched_days_of_run(context.instance, run_id):
         if day in valid:
@@ -93,10 +95,3 @@ def touched_days_sensor(context: dg.RunStatusSensorContext):
 def publish_after_partitions(context: dg.RunStatusSensorContext):
     """Request a publish for each successful partition run."""
     yield dg.RunRequest(run_key=context.dagster_run.run_id)
-
-
-def daily_marts_partitions() -> dg.PartitionsDefinition:
-    """The partitions of the daily marts."""
-    from pipelines.partitions import daily_partitions
-
-    return daily_partitions
