@@ -221,6 +221,8 @@ class ExecutionContext:
 
     def __post_init__(self) -> None:
         usable = self.plan.window_end_ms > self.plan.window_start_ms
+        # Per-hiring activity (some users run an agent far more than others). A generator of
+        # its own, seeded by the plan, so it never shifts the main generator's sequence.
         activity = np.exp(np.random.default_rng(len(self.hiring_ids)).normal(0, 1, len(usable)))
         pop = self.profiles.popularity[self.plan.agent_index]
         counts = np.bincount(self.plan.agent_index, minlength=len(self.profiles.ids))
