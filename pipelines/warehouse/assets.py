@@ -11,7 +11,21 @@ from pipelines.resources import Warehouse
 @dg.asset(
     key=["ops", "published_warehouse"],
     group_name="publish",
-    deps=[raw_key(t) for t in SOURCE_TABLES],
+    # Last in the pipeline run: after every unpartitioned asset the job builds (the
+    # day-partitioned marts are published by the publish_warehouse job after their runs).
+    deps=[
+        *(raw_key(t) for t in SOURCE_TABLES),
+        ["marts", "quarantine"],
+        ["marts", "executions_all"],
+        ["ops", "touched_days"],
+        ["marts", "trust_events"],
+        ["marts", "agent_trust"],
+        ["platform", "trust_scores"],
+        ["marts", "agent_usage_summary"],
+        ["marts", "user_activity"],
+        ["marts", "agent_liveness"],
+        ["staging", "stg_executions"],  # the one staging view no mart reads
+    ],
     kinds={"duckdb"},
     description=(
         "Atomically publishes the pipeline's working DuckDB file to WAREHOUSE_PATH, the file "

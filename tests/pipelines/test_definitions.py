@@ -194,3 +194,19 @@ def test_touched_days_sensor_requests_the_partitions_a_run_touched(tmp_path: Pat
         dagster_run=daily.dagster_run,
     )
     assert [r.run_key for r in publish_after_partitions(publish_context)] == [daily.run_id]
+
+
+def test_publish_comes_after_every_unpartitioned_asset() -> None:
+    """Readers must get the whole run: publish is downstream of everything the job builds."""
+    graph = defs.get_repository_def().asset_graph
+    publish = dg.AssetKey(["ops", "published_warehouse"])
+    ancestors, todo = set(), [publish]
+    while todo:
+        for parent in graph.get(todo.pop()).parent_keys:
+            if parent not in ancestors:
+                ancestors.add(parent)
+                todo.append(parent)
+    unpartitioned = {k for k in graph.get_all_asset_keys() if not graph.get(k).is_partitioned}
+    assert unpartitioned - {publish} == ancestors - {
+        k for k in ancestors if graph.get(k).is_partitioned
+    }
