@@ -316,7 +316,8 @@ class PlatformService:
             s.execute(
                 update(Agent)
                 .where(Agent.id == hiring.agent_id)
-                .values(total_executions=Agent.total_executions + 1)
+                # updated_at too: the warehouse reads agents by an updated_at watermark
+                .values(total_executions=Agent.total_executions + 1, updated_at=now)
             )
             s.execute(
                 update(Hiring)
