@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from pipelines.ingest.load import ensure_raw_table
 from pipelines.ingest.tables import SOURCE_TABLES
 from pipelines.resources import Warehouse
-from pipelines.sql_files import run_model
+from pipelines.sql_files import execute_script, run_model
 from pipelines.staging.assets import STAGING_VIEWS
 from pipelines.trust.model import TrustParameters, update_trust
 from pipelines.warehouse.files import connect_working, working_path
@@ -139,17 +139,11 @@ def synthesise(path: Path, executions: int, points: int) -> None:
     for table, sql in SYNTH.items():
         ensure_raw_table(con, SOURCE_TABLES[table])
         t0 = time.perf_counter()
-        run_model_sql(con, sql, params)
+        execute_script(con, sql, params)
         print(f"    raw.{table}: {time.perf_counter() - t0:.1f} s", flush=True)
     ensure_raw_table(con, SOURCE_TABLES["trust_records"])
     con.close()
     tmp.rename(path)
-
-
-def run_model_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> None:
-    from pipelines.sql_files import execute_script
-
-    execute_script(con, sql, params)
 
 
 def rebuild_marts(source: Path) -> tuple[float, dict[str, float]]:

@@ -23,7 +23,6 @@ from pipelines.ingest.extract import SourceReader, open_reader
 from pipelines.trust.model import TrustParameters
 from pipelines.warehouse.files import Published, connect_working, publish
 from platform_core.config import default_database_url
-from platform_core.db import redacted
 
 DEFAULT_WAREHOUSE_PATH = "data/warehouse.duckdb"
 
@@ -63,10 +62,6 @@ class PlatformDatabase(dg.ConfigurableResource):
             yield reader
         finally:
             reader.close()
-
-    def display_url(self) -> str:
-        """The URL with its password masked, for logs."""
-        return redacted(self.url)
 
 
 class TrustModel(dg.ConfigurableResource):

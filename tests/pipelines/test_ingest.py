@@ -261,8 +261,7 @@ def test_a_failed_run_changes_nothing_and_the_next_one_completes(
 KILL_SCRIPT = """
 import sys, time
 from pathlib import Path
-from pipelines.ingest.extract import open_reader, SQLITE_BATCH_ROWS
-import pipelines.ingest.extract as extract
+from pipelines.ingest.extract import open_reader
 from pipelines.ingest.load import load_table
 from pipelines.ingest.tables import SOURCE_TABLES
 from pipelines.warehouse.files import connect_working
