@@ -2,7 +2,33 @@
 -- Today the warehouse mirror, which keeps rows purged from the platform; once maintenance
 -- archives executions, the archive joins here, each id once. Quarantined rows are present
 -- but flagged: statistics read the rows where is_quarantined is false.
-create or replace table marts.executions_all as
+-- The JSON documents are stored with ZSTD: long and unique per row, they gain little from the
+-- default dictionary + FSST compression, which costs more CPU to choose and apply (this
+-- rebuild went from 4.6 s to 3.6 s over 10M executions in bench/marts.py's data).
+create or replace table marts.executions_all (
+    id bigint,
+    agent_id bigint,
+    hiring_id bigint,
+    user_id bigint,
+    status varchar,
+    started_at timestamp,
+    completed_at timestamp,
+    duration_ms bigint,
+    input_data varchar using compression zstd,
+    output_data varchar using compression zstd,
+    error_message varchar,
+    cpu_usage double,
+    memory_usage double,
+    disk_usage double,
+    execution_id varchar,
+    acp_session_id varchar,
+    created_at timestamp,
+    updated_at timestamp,
+    is_archived boolean not null,
+    is_quarantined boolean not null
+);
+
+insert into marts.executions_all
 with
 mirror as (select * from raw.executions),
 flagged as (

@@ -331,3 +331,22 @@ def test_raw_tables_are_readable_with_plain_duckdb(engine: Engine, warehouse: Pa
         assert "Mirror of the platform table executions" in comment
     finally:
         con.close()
+
+
+def test_json_documents_are_stored_with_zstd(engine: Engine, warehouse: Path) -> None:
+    simulate(engine, SMALL)
+    ingest(engine, warehouse, tables=("executions",))
+    con = duckdb.connect(str(warehouse.with_name("warehouse.work.duckdb")), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT column_name, list(DISTINCT compression)"
+            " FROM pragma_storage_info('raw.executions')"
+            " WHERE segment_type = 'VARCHAR' GROUP BY column_name"
+        ).fetchall()
+    finally:
+        con.close()
+    compression = dict(rows)
+    assert compression["input_data"] == ["ZSTD"]
+    assert compression["output_data"] == ["ZSTD"]
+    # Short, repetitive strings keep DuckDB's own choice.
+    assert compression["status"] != ["ZSTD"]
