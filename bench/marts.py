@@ -262,12 +262,17 @@ def load_postgres(source: Path, name: str, executions: int, points: int) -> str:
     return url
 
 
+def pg_statistics_statements() -> list[str]:
+    """The statements of ``bench/pg_statistics.sql``, with psycopg's named placeholders."""
+    sql = Path(__file__).with_name("pg_statistics.sql").read_text()
+    return [s for s in sql.split(";\n") if s.strip()]
+
+
 def postgres_statistics(url: str) -> float:
     """The usage and rollup statistics as plain PostgreSQL SQL; seconds."""
-    sql = (Path(__file__).with_name("pg_statistics.sql")).read_text()
     with psycopg.connect(url, autocommit=True) as pg:
         t0 = time.perf_counter()
-        for statement in [s for s in sql.split(";\n") if s.strip()]:
+        for statement in pg_statistics_statements():
             s0 = time.perf_counter()
             pg.execute(statement, {"start": START, "end": datetime(2026, 11, 1)})
             head = next(
@@ -282,7 +287,6 @@ def postgres_statistics(url: str) -> float:
 
 def duckdb_same_sql(source: Path) -> float:
     """``bench/pg_statistics.sql`` run unchanged by DuckDB over the raw rows; seconds."""
-    sql = (Path(__file__).with_name("pg_statistics.sql")).read_text()
     settings = Warehouse()
     con = duckdb.connect()
     try:
@@ -294,7 +298,7 @@ def duckdb_same_sql(source: Path) -> float:
             con.execute(f"CREATE VIEW {table} AS SELECT * FROM src.raw.{table}")
         bounds = {"start": START, "end": datetime(2026, 11, 1)}
         t0 = time.perf_counter()
-        for statement in [s for s in sql.split(";\n") if s.strip()]:
+        for statement in pg_statistics_statements():
             # The psycopg placeholders, as DuckDB's named parameters.
             statement = statement.replace("%(start)s", "$start").replace("%(end)s", "$end")
             con.execute(statement, {k: v for k, v in bounds.items() if f"${k}" in statement})
