@@ -7,6 +7,8 @@ import dagster as dg
 from pipelines.ingest.assets import raw_assets
 from pipelines.ingest.checks import raw_checks
 from pipelines.jobs import (
+    daily_checks,
+    daily_checks_schedule,
     daily_marts,
     hourly_pipeline,
     platform_pipeline,
@@ -29,12 +31,8 @@ from pipelines.resources import (
 )
 from pipelines.staging.assets import executions_all, quarantine, staging_views, touched_days
 from pipelines.staging.checks import staging_checks
-from pipelines.trust.assets import (
-    incremental_equals_full_recompute,
-    trust,
-    trust_in_unit_interval,
-    trust_scores,
-)
+from pipelines.trust.assets import trust, trust_scores
+from pipelines.trust.checks import trust_checks
 from pipelines.usage.assets import agent_usage_daily, agent_usage_summary, user_activity
 from pipelines.usage.checks import usage_checks
 from pipelines.warehouse.assets import published_warehouse
@@ -59,29 +57,40 @@ ASSETS = [
 CHECKS = [
     *raw_checks,
     *staging_checks,
-    trust_in_unit_interval,
-    incremental_equals_full_recompute,
+    *trust_checks,
     *usage_checks,
     *metrics_checks,
 ]
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
-    """Resources from the environment, with the embedded defaults."""
+    """Resources from the environment (through ``EnvVar``), with the embedded defaults."""
     return {
         "platform_db": PlatformDatabase(
             url=env_or_default("PLATFORM_DATABASE_URL", default_database_url())
         ),
         "warehouse": Warehouse(path=env_or_default("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH)),
-        "trust_model": TrustModel(),
+        "trust_model": TrustModel(
+            half_life_days=env_or_default("TRUST_HALF_LIFE_DAYS", "7"),
+            timeout_weight=env_or_default("TRUST_TIMEOUT_WEIGHT", "1.5"),
+            review_weight=env_or_default("TRUST_REVIEW_WEIGHT", "0.5"),
+        ),
     }
 
 
-defs = dg.Definitions(
-    assets=ASSETS,
-    asset_checks=CHECKS,
-    jobs=[platform_pipeline, daily_marts, publish_warehouse],
-    schedules=[hourly_pipeline],
-    sensors=[touched_days_sensor, publish_after_partitions],
-    resources=build_resources(),
-)
+def build_defs(resources: dict[str, dg.ConfigurableResource] | None = None) -> dg.Definitions:
+    """The code location's Definitions, on ``resources`` (default: from the environment).
+
+    Tests and embedding scripts pass their own resources; nothing else differs.
+    """
+    return dg.Definitions(
+        assets=ASSETS,
+        asset_checks=CHECKS,
+        jobs=[platform_pipeline, daily_marts, publish_warehouse, daily_checks],
+        schedules=[hourly_pipeline, daily_checks_schedule],
+        sensors=[touched_days_sensor, publish_after_partitions],
+        resources=resources if resources is not None else build_resources(),
+    )
+
+
+defs = build_defs()

@@ -4,6 +4,8 @@
   staging, executions_all, trust and its platform write-back, the all-time marts, publish.
 * ``daily_marts``: the day-partitioned marts for one day or a backfill range.
 * ``publish_warehouse``: publish alone, after partition runs.
+* ``daily_checks`` (daily schedule): the checks that read whole tables on the platform, too
+  costly for every hourly run (the exact trust-record comparison).
 
 Every job runs in one process and the instance allows one run at a time (dagster.yaml):
 DuckDB has one writer per file.
@@ -14,10 +16,12 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.partitions import daily_partitions
+from pipelines.trust.checks import DAILY_TRUST_CHECKS
 
 PIPELINE_JOB = "platform_pipeline"
 DAILY_JOB = "daily_marts"
 PUBLISH_JOB = "publish_warehouse"
+CHECKS_JOB = "daily_checks"
 
 DAILY_ASSETS = dg.AssetSelection.assets(
     ["marts", "agent_usage_daily"],
@@ -25,10 +29,11 @@ DAILY_ASSETS = dg.AssetSelection.assets(
     ["marts", "metrics_rollup_daily"],
 )
 PUBLISH_ASSET = dg.AssetSelection.assets(["ops", "published_warehouse"])
+DAILY_CHECKS = dg.AssetSelection.checks(*DAILY_TRUST_CHECKS)
 
 platform_pipeline = dg.define_asset_job(
     PIPELINE_JOB,
-    selection=dg.AssetSelection.all() - DAILY_ASSETS,
+    selection=dg.AssetSelection.all() - DAILY_ASSETS - DAILY_CHECKS,
     description="Bring the warehouse up to date from the platform database, write trust back, "
     "then publish it.",
     executor_def=dg.in_process_executor,
@@ -48,11 +53,29 @@ publish_warehouse = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
+daily_checks = dg.define_asset_job(
+    CHECKS_JOB,
+    selection=DAILY_CHECKS,
+    description="Checks too costly for every hourly run: they read whole platform tables "
+    "(every trust record id).",
+    executor_def=dg.in_process_executor,
+)
+
 hourly_pipeline = dg.ScheduleDefinition(
     name="hourly_platform_pipeline",
     job=platform_pipeline,
     cron_schedule="7 * * * *",
     description="Every hour: the platform pipeline (what `agenthub pipeline run` does).",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+daily_checks_schedule = dg.ScheduleDefinition(
+    name="daily_full_checks",
+    job=daily_checks,
+    cron_schedule="37 3 * * *",
+    description="Every day at 03:37 UTC, away from the hourly run at :07: the daily_checks job. "
+    "Running by default: it only reads, and a disagreement it finds should not wait for "
+    "someone to remember to switch it on.",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 

@@ -9,6 +9,7 @@ password in ``PLATFORM_DATABASE_URL`` never appears there, in logs or in run met
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,17 +65,45 @@ class PlatformDatabase(dg.ConfigurableResource):
             reader.close()
 
 
-class TrustModel(dg.ConfigurableResource):
-    """Parameters of the trust model (pipelines/trust/model.py); they make up its version."""
+def _number(value: str, variable: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{variable} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{variable} must be a finite number, got {value!r}")
+    return number
 
-    half_life_days: float = Field(default=7.0, gt=0, description="Evidence half-life, days.")
-    timeout_weight: float = Field(default=1.5, ge=0, description="Weight of a timeout.")
-    review_weight: float = Field(default=0.5, ge=0, description="Weight of a review.")
+
+class TrustModel(dg.ConfigurableResource):
+    """Parameters of the trust model (pipelines/trust/model.py); they make up its version.
+
+    Each is set from its environment variable when present (``TRUST_HALF_LIFE_DAYS``,
+    ``TRUST_TIMEOUT_WEIGHT``, ``TRUST_REVIEW_WEIGHT``). The fields hold the numbers' text
+    because Dagster's ``EnvVar`` has no float form (only ``EnvVar.int``, dagster#13681): a
+    float field refuses an ``EnvVar``, and the UI should show the variable, not its value.
+    Changing any of them starts a new model version: every agent is recomputed and its
+    platform score and audit records rewritten by the next run.
+    """
+
+    half_life_days: str = Field(
+        default="7", description="Evidence half-life in days, > 0 (TRUST_HALF_LIFE_DAYS)."
+    )
+    timeout_weight: str = Field(
+        default="1.5", description="Weight of a timed-out execution, >= 0 (TRUST_TIMEOUT_WEIGHT)."
+    )
+    review_weight: str = Field(
+        default="0.5", description="Weight of a review, >= 0 (TRUST_REVIEW_WEIGHT)."
+    )
 
     @property
     def parameters(self) -> TrustParameters:
-        """The model parameters."""
-        return TrustParameters(self.half_life_days, self.timeout_weight, self.review_weight)
+        """The model parameters; a clear error naming the variable for a bad value."""
+        return TrustParameters(
+            _number(self.half_life_days, "TRUST_HALF_LIFE_DAYS"),
+            _number(self.timeout_weight, "TRUST_TIMEOUT_WEIGHT"),
+            _number(self.review_weight, "TRUST_REVIEW_WEIGHT"),
+        )
 
 
 class Warehouse(dg.ConfigurableResource):

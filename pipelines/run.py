@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from pipelines.definitions import defs
+from pipelines.definitions import defs as location_defs
 from pipelines.jobs import DAILY_JOB, PIPELINE_JOB, PUBLISH_JOB, touched_days_of_run
 from pipelines.partitions import daily_partitions
 
@@ -54,9 +54,15 @@ class PipelineRun:
 def run_pipeline(
     instance: dg.DagsterInstance | None = None,
     say: Callable[[str], None] = lambda _message: None,
+    defs: dg.Definitions | None = None,
 ) -> PipelineRun:
-    """Execute the code location's jobs in this process, as the schedule and sensors would."""
+    """Execute the code location's jobs in this process, as the schedule and sensors would.
+
+    ``defs`` defaults to the code location's own (resources from the environment); tests
+    pass ``build_defs(their resources)``.
+    """
     instance = instance or dg.DagsterInstance.get()
+    defs = defs or location_defs
     outcome = PipelineRun()
     say("platform_pipeline: ingest, quarantine, staging, trust, all-time marts, publish")
     main = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(

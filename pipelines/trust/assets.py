@@ -2,9 +2,10 @@
 
 # No `from __future__ import annotations`: Dagster inspects the context type hint at runtime.
 import dagster as dg
+from pydantic import Field
 
 from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
-from pipelines.trust.model import recompute_matches, update_trust
+from pipelines.trust.model import update_trust
 from pipelines.trust.writeback import write_back
 from platform_core.db import make_engine
 from platform_core.models import utcnow
@@ -65,40 +66,14 @@ def trust(context: dg.AssetExecutionContext, warehouse: Warehouse, trust_model: 
     )
 
 
-@dg.asset_check(
-    asset=["marts", "agent_trust"],
-    name="trust_in_unit_interval",
-    blocking=True,
-    description="Every trust score lies within [0, 1].",
-)
-def trust_in_unit_interval(warehouse: Warehouse) -> dg.AssetCheckResult:
-    """Scores outside [0, 1] would be a bug in the model."""
-    with warehouse.connect(marts=True) as con:
-        bad = con.execute(
-            "select count(*) from marts.agent_trust where not trust_score between 0 and 1"
-        ).fetchall()[0][0]
-        bad += con.execute(
-            "select count(*) from marts.trust_events where not trust_score_after between 0 and 1"
-        ).fetchall()[0][0]
-    return dg.AssetCheckResult(passed=bad == 0, metadata={"out_of_range": bad})
+class WritebackConfig(dg.Config):
+    """Run configuration of the write-back (the launchpad shows it)."""
 
-
-@dg.asset_check(
-    asset=["marts", "agent_trust"],
-    name="incremental_equals_full_recompute",
-    description=(
-        "Recomputes every agent's trust from all its events in one pass and compares with the "
-        "incrementally maintained state (tolerance 1e-9)."
-    ),
-)
-def incremental_equals_full_recompute(
-    warehouse: Warehouse, trust_model: TrustModel
-) -> dg.AssetCheckResult:
-    """The incremental state must be what a recompute from scratch gives."""
-    with warehouse.connect(marts=True) as con:
-        ok, agents, diff = recompute_matches(con, trust_model.parameters)
-    return dg.AssetCheckResult(
-        passed=ok, metadata={"agents_compared": agents, "max_trust_difference": diff}
+    resend_all: bool = Field(
+        default=False,
+        description="Send every trust event again; the platform skips the records it has. "
+        "The repair when the check platform_has_every_trust_record finds records missing "
+        "(e.g. the platform's trust_records restored from an older backup).",
     )
 
 
@@ -114,22 +89,33 @@ def incremental_equals_full_recompute(
     ),
 )
 def trust_scores(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, platform_db: PlatformDatabase
+    context: dg.AssetExecutionContext,
+    config: WritebackConfig,
+    warehouse: Warehouse,
+    platform_db: PlatformDatabase,
 ) -> dg.MaterializeResult:
-    """Send the trust events not yet written to the platform."""
+    """Send the trust events not yet on the platform and align every agent's score."""
     engine = make_engine(platform_db.url)
     try:
         with warehouse.connect(marts=True) as con:
-            result = write_back(con, engine)
+            result = write_back(con, engine, resend_all=config.resend_all)
     finally:
         engine.dispose()
     context.log.info(
-        f"wrote {result.records_sent:,} trust records for {result.agents_updated} agents"
+        f"sent {result.records_sent:,} trust records ({result.records_inserted:,} new to the "
+        f"platform); moved {result.agents_updated} agents' scores"
     )
     return dg.MaterializeResult(
         metadata={
             "records_sent": dg.MetadataValue.int(result.records_sent),
+            "records_inserted": dg.MetadataValue.int(result.records_inserted),
             "agents_updated": dg.MetadataValue.int(result.agents_updated),
+            "score_changes": dg.MetadataValue.json(
+                [
+                    {"agent_id": c.agent_id, "stored": c.stored, "new": c.new}
+                    for c in result.score_changes[:20]
+                ]
+            ),
             "last_seq": dg.MetadataValue.int(result.last_seq),
         }
     )

@@ -22,6 +22,8 @@ its source, so a run applies only events it has not applied. An event that arriv
 time is not after the agent's last applied event) cannot be slotted in, so that agent is
 recomputed from all its events; a change of parameters (a new version) recomputes every
 agent. Either way the state equals a full recompute, which ``recompute_matches`` checks.
+Events appended by any of these paths are numbered above the write-back cursor
+(pipelines/trust/cursor.py), so the platform write-back sends each of them.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from datetime import datetime
 import duckdb
 
 from pipelines.sql_files import execute_script, run_model
+from pipelines.trust.cursor import next_seq
 
 #: Keep each applied batch within this many half-lives of its start: 2**900 is far from
 #: overflowing a double, and anything older has decayed to nothing anyway.
@@ -47,10 +50,13 @@ class TrustParameters:
     review_weight: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.half_life_days <= 0:
+        if not self.half_life_days > 0:
             raise ValueError(f"half_life_days must be positive, got {self.half_life_days}")
-        if self.timeout_weight < 0 or self.review_weight < 0:
-            raise ValueError("evidence weights cannot be negative")
+        if not (self.timeout_weight >= 0 and self.review_weight >= 0):
+            raise ValueError(
+                "evidence weights cannot be negative, got "
+                f"timeout {self.timeout_weight}, review {self.review_weight}"
+            )
 
     @property
     def version(self) -> str:
@@ -99,7 +105,24 @@ def build_source(con: duckdb.DuckDBPyConnection, params: TrustParameters) -> Non
 def update_trust(
     con: duckdb.DuckDBPyConnection, params: TrustParameters, run_at: datetime
 ) -> TrustUpdate:
-    """Apply the events not applied yet; recompute agents with late events or old versions."""
+    """Apply the events not applied yet; recompute agents with late events or old versions.
+
+    One DuckDB transaction: a run killed anywhere inside leaves the events and the state as
+    the previous run left them (the events and ``marts.agent_trust`` never disagree).
+    """
+    con.begin()
+    try:
+        result = _update_trust(con, params, run_at)
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+    return result
+
+
+def _update_trust(
+    con: duckdb.DuckDBPyConnection, params: TrustParameters, run_at: datetime
+) -> TrustUpdate:
     ensure_tables(con)
     build_source(con, params)
     version = params.version
@@ -185,7 +208,10 @@ def update_trust(
                 " alter table _trust_pending rename to _trust_batch;"
                 " create temp table _trust_pending as select * from _trust_batch limit 0;",
             )
-        first_seq = _scalar(con, "select coalesce(max(seq), 0) + 1 from marts.trust_events")
+        # Above every kept event and the write-back cursor, never below: recomputed agents'
+        # events were deleted above, and renumbering them from the remaining max would put
+        # them under the cursor, where the write-back never looks.
+        first_seq = next_seq(con)
         run_model(
             con, "marts/trust/trust_apply.sql", {"half_life_seconds": params.half_life_seconds}
         )

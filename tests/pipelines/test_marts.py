@@ -20,8 +20,7 @@ import numpy as np
 import pytest
 from sqlalchemy import JSON, Engine, Text, select, text, type_coerce
 
-from pipelines.definitions import ASSETS, CHECKS
-from pipelines.jobs import daily_marts, platform_pipeline, publish_warehouse
+from pipelines.definitions import build_defs
 from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
 from pipelines.run import run_pipeline
 from platform_core import migrate
@@ -52,28 +51,18 @@ class Built:
     def __init__(self, engine: Engine, warehouse: Path) -> None:
         self.engine = engine
         self.warehouse = warehouse
-        self.defs = dg.Definitions(
-            assets=ASSETS,
-            asset_checks=CHECKS,
-            jobs=[platform_pipeline, daily_marts, publish_warehouse],
-            resources={
+        self.defs = build_defs(
+            {
                 "platform_db": PlatformDatabase(
                     url=engine.url.render_as_string(hide_password=False)
                 ),
                 "warehouse": Warehouse(path=str(warehouse)),
                 "trust_model": TrustModel(),
-            },
+            }
         )
 
     def run(self):
-        import pipelines.run as run_module
-
-        original = run_module.defs
-        run_module.defs = self.defs  # the real orchestration, on this test's resources
-        try:
-            outcome = run_pipeline(dg.DagsterInstance.ephemeral())
-        finally:
-            run_module.defs = original
+        outcome = run_pipeline(dg.DagsterInstance.ephemeral(), defs=self.defs)
         assert outcome.success, outcome.failed_steps
         assert outcome.failed_checks == []
         return outcome

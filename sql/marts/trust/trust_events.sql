@@ -37,5 +37,5 @@ comment on column marts.trust_events.trust_delta is 'trust_score_after - trust_s
 comment on column marts.trust_events.reason is 'why trust moved, for the audit trail';
 comment on column marts.trust_events.model_version is 'trust model parameters that produced the row';
 comment on column marts.trust_events.applied_at is 'pipeline run that applied it (UTC)';
-comment on column marts.trust_events.seq is 'write-back cursor: increases from run to run (arbitrary order within a run)';
+comment on column marts.trust_events.seq is 'write-back order: each appended event is numbered above every kept event and the write-back cursor (ops.watermarks, trust_writeback); events at or below the cursor are on the platform (arbitrary order within a run)';
 comment on column marts.trust_events.agent_id is 'agents.id whose trust moved';

@@ -1,0 +1,169 @@
+"""Checks on trust: the model's own invariants, and the platform agreeing with the warehouse.
+
+``platform_agrees_with_warehouse`` runs with every write-back and is cheap (every agent's
+score, one count per model version). ``platform_has_every_trust_record`` compares record ids
+one by one; it reads every id on the platform, so it runs in the ``daily_checks`` job.
+"""
+
+# No `from __future__ import annotations`: Dagster inspects type hints at runtime.
+import dagster as dg
+
+from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
+from pipelines.trust.cursor import read_cursor
+from pipelines.trust.model import recompute_matches
+from pipelines.warehouse.checks import unique_key_check
+from platform_core.db import make_engine
+from platform_core.trust_writes import stored_trust_scores, trust_record_counts, trust_record_ids
+
+WRITEBACK = ["platform", "trust_scores"]
+SAMPLE = 10
+
+
+@dg.asset_check(
+    asset=["marts", "agent_trust"],
+    name="trust_in_unit_interval",
+    blocking=True,
+    description="Every trust score lies within [0, 1].",
+)
+def trust_in_unit_interval(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Scores outside [0, 1] would be a bug in the model."""
+    with warehouse.connect(marts=True) as con:
+        bad = con.execute(
+            "select count(*) from marts.agent_trust where not trust_score between 0 and 1"
+        ).fetchall()[0][0]
+        bad += con.execute(
+            "select count(*) from marts.trust_events where not trust_score_after between 0 and 1"
+        ).fetchall()[0][0]
+    return dg.AssetCheckResult(passed=bad == 0, metadata={"out_of_range": bad})
+
+
+@dg.asset_check(
+    asset=["marts", "agent_trust"],
+    name="incremental_equals_full_recompute",
+    description=(
+        "Recomputes every agent's trust from all its events in one pass and compares with the "
+        "incrementally maintained state (tolerance 1e-9)."
+    ),
+)
+def incremental_equals_full_recompute(
+    warehouse: Warehouse, trust_model: TrustModel
+) -> dg.AssetCheckResult:
+    """The incremental state must be what a recompute from scratch gives."""
+    with warehouse.connect(marts=True) as con:
+        ok, agents, diff = recompute_matches(con, trust_model.parameters)
+    return dg.AssetCheckResult(
+        passed=ok, metadata={"agents_compared": agents, "max_trust_difference": diff}
+    )
+
+
+@dg.asset_check(
+    asset=WRITEBACK,
+    name="platform_agrees_with_warehouse",
+    description=(
+        "After the write-back, every agent's agents.trust_score on the platform equals "
+        "marts.agent_trust, no event is left above the write-back cursor, and for each model "
+        "version the platform holds at least as many trust_records as marts.trust_events "
+        "(more is allowed: records of events later quarantined stay in the audit trail). "
+        "If it fails, the next pipeline run re-sends and re-aligns; the exact comparison by "
+        "record id is the daily check platform_has_every_trust_record."
+    ),
+)
+def platform_agrees_with_warehouse(
+    warehouse: Warehouse, platform_db: PlatformDatabase
+) -> dg.AssetCheckResult:
+    """Scores exactly, records by version and count: cheap enough for every run."""
+    with warehouse.connect(marts=True) as con:
+        scores = dict(con.execute("select agent_id, trust_score from marts.agent_trust").fetchall())
+        events = dict(
+            con.execute(
+                "select model_version, count(*) from marts.trust_events group by 1"
+            ).fetchall()
+        )
+        unsent = con.execute(
+            "select count(*) from marts.trust_events where seq > ?", [read_cursor(con)]
+        ).fetchall()[0][0]
+    engine = make_engine(platform_db.url)
+    try:
+        stored = stored_trust_scores(engine)
+        records = trust_record_counts(engine, events)
+    finally:
+        engine.dispose()
+    differing = sorted(
+        a for a, s in scores.items() if a in stored and stored[a] != min(max(s, 0.0), 1.0)
+    )
+    short = {v: n - records[v] for v, n in events.items() if records[v] < n}
+    return dg.AssetCheckResult(
+        passed=not differing and not short and unsent == 0,
+        metadata={
+            "agents_compared": len(scores),
+            "scores_differing": len(differing),
+            "differing_agents_sample": differing[:SAMPLE],
+            "unsent_events": unsent,
+            "warehouse_events_by_version": events,
+            "platform_records_by_version": records,
+            "records_missing_by_version": short,
+        },
+    )
+
+
+@dg.asset_check(
+    asset=WRITEBACK,
+    name="platform_has_every_trust_record",
+    description=(
+        "Every record_id in marts.trust_events is in the platform's trust_records (exact, id "
+        "by id; reads every platform record id, so it runs daily in the daily_checks job). "
+        "Platform records the warehouse no longer holds are counted, not failed. To repair, "
+        "run platform_pipeline with the platform/trust_scores config resend_all: true."
+    ),
+)
+def platform_has_every_trust_record(
+    warehouse: Warehouse, platform_db: PlatformDatabase
+) -> dg.AssetCheckResult:
+    """Anti-join the warehouse's record ids against the platform's."""
+    engine = make_engine(platform_db.url)
+    try:
+        with warehouse.connect(marts=True) as con:
+            versions = [
+                v
+                for (v,) in con.execute(
+                    "select distinct model_version from marts.trust_events"
+                ).fetchall()
+            ]
+            con.register("_platform_record_ids", trust_record_ids(engine, versions))
+            try:
+                missing = [
+                    r
+                    for (r,) in con.execute(
+                        "select record_id from marts.trust_events where record_id not in"
+                        " (select record_id from _platform_record_ids) order by seq"
+                    ).fetchall()
+                ]
+                platform_only = con.execute(
+                    "select count(*) from _platform_record_ids where record_id not in"
+                    " (select record_id from marts.trust_events)"
+                ).fetchall()[0][0]
+            finally:
+                con.unregister("_platform_record_ids")
+    finally:
+        engine.dispose()
+    return dg.AssetCheckResult(
+        passed=not missing,
+        metadata={
+            "missing_on_platform": len(missing),
+            "missing_sample": missing[:SAMPLE],
+            "platform_only_records": platform_only,
+        },
+    )
+
+
+#: Checks that read the whole platform table: the daily_checks job runs them, not the hourly.
+DAILY_TRUST_CHECKS = [platform_has_every_trust_record]
+
+trust_checks = [
+    trust_in_unit_interval,
+    incremental_equals_full_recompute,
+    unique_key_check("marts.trust_events", ("record_id",)),
+    unique_key_check("marts.agent_trust", ("agent_id",)),
+    platform_agrees_with_warehouse,
+    *DAILY_TRUST_CHECKS,
+]

@@ -1,0 +1,48 @@
+"""The write-back cursor: how far ``marts.trust_events.seq`` has been sent to the platform.
+
+The invariant both sides keep: every event with ``seq <= cursor`` has been written to the
+platform, and every event the trust model adds gets a ``seq`` above the cursor (see
+:func:`next_seq`). The cursor only moves forward, after the platform has committed a batch,
+so no event can ever be numbered below it and be skipped, whatever the model deletes and
+recomputes (a late event, a new model version).
+
+It is stored in ``ops.watermarks`` under ``trust_writeback`` (``last_id``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+from pipelines.sql_files import run_model
+
+CURSOR_NAME = "trust_writeback"
+
+
+def read_cursor(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest ``seq`` known to be on the platform (0 before the first write-back)."""
+    run_model(con, "ops/watermarks.sql")
+    rows = con.execute(
+        "select last_id from ops.watermarks where table_name = ?", [CURSOR_NAME]
+    ).fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
+def advance_cursor(con: duckdb.DuckDBPyConnection, seq: int, at: datetime) -> None:
+    """Record that every event up to ``seq`` is on the platform (never moves backwards)."""
+    con.execute(
+        """
+        insert into ops.watermarks values (?, null, ?, ?)
+        on conflict (table_name) do update
+        set last_id = greatest(ops.watermarks.last_id, excluded.last_id),
+            advanced_at = excluded.advanced_at
+        """,
+        [CURSOR_NAME, seq, at],
+    )
+
+
+def next_seq(con: duckdb.DuckDBPyConnection) -> int:
+    """The first ``seq`` for events appended now: above every event kept and the cursor."""
+    top = con.execute("select coalesce(max(seq), 0) from marts.trust_events").fetchall()[0][0]
+    return max(int(top), read_cursor(con)) + 1

@@ -1,0 +1,359 @@
+"""The trust write-back: after any sequence of runs the platform agrees with the warehouse.
+
+Agreement is decided here, independently of the pipeline's code: the platform's
+``trust_records`` and ``agents.trust_score`` read with SQLAlchemy, the warehouse's
+``marts.trust_events`` and ``marts.agent_trust`` read with plain DuckDB. Every scenario runs
+on SQLite and PostgreSQL: appended activity with late events (what broke it before), a late
+event on the agent whose events were numbered last, a change of the model's parameters, and
+runs killed at random points during trust and the write-back.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from sqlalchemy import Engine, text
+
+from pipelines.definitions import build_defs, build_resources
+from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
+from pipelines.run import PipelineRun, run_pipeline
+from pipelines.trust.model import TrustParameters, recompute_matches, update_trust
+from pipelines.trust.writeback import write_back
+from pipelines.warehouse.files import connect_working, working_path
+from platform_core.models import utcnow
+from platform_core.service import PlatformService
+from platform_core.simulate import SimulationConfig, simulate
+
+REPO = Path(__file__).resolve().parents[2]
+END = utcnow().replace(second=0, microsecond=0) - timedelta(hours=2)
+HISTORY = SimulationConfig(
+    users=30,
+    agents=10,
+    hirings=80,
+    executions=6_000,
+    days=10,
+    metric_interval_minutes=240,
+    end=END,
+)
+
+
+@dataclass
+class Disagreement:
+    """What the platform lacks or holds differently from the warehouse."""
+
+    events: int
+    records_missing: set[str]
+    scores_differing: dict[int, tuple[float, float]]
+
+    @property
+    def none(self) -> bool:
+        return not self.records_missing and not self.scores_differing
+
+
+def disagreement(engine: Engine, warehouse: Path) -> Disagreement:
+    """Every warehouse trust event without its platform record; every score that differs."""
+    with engine.connect() as conn:
+        records = {r for (r,) in conn.execute(text("SELECT record_id FROM trust_records"))}
+        scores = dict(conn.execute(text("SELECT id, trust_score FROM agents")).all())
+    con = duckdb.connect(str(working_path(warehouse)), read_only=True)
+    try:
+        events = {r for (r,) in con.execute("select record_id from marts.trust_events").fetchall()}
+        trust = dict(con.execute("select agent_id, trust_score from marts.agent_trust").fetchall())
+    finally:
+        con.close()
+    assert trust, "the warehouse has no trust state"
+    return Disagreement(
+        len(events),
+        events - records,
+        {a: (scores.get(a), s) for a, s in trust.items() if scores.get(a) != s},
+    )
+
+
+class Platform:
+    """A platform database, its warehouse, and the real pipeline over them."""
+
+    def __init__(self, engine: Engine, warehouse: Path) -> None:
+        self.engine = engine
+        self.warehouse = warehouse
+
+    def run(self, trust_model: TrustModel | None = None) -> PipelineRun:
+        defs = build_defs(
+            {
+                "platform_db": PlatformDatabase(
+                    url=self.engine.url.render_as_string(hide_password=False)
+                ),
+                "warehouse": Warehouse(path=str(self.warehouse)),
+                "trust_model": trust_model or TrustModel(),
+            }
+        )
+        outcome = run_pipeline(dg.DagsterInstance.ephemeral(), defs=defs)
+        assert outcome.success, outcome.failed_steps
+        assert outcome.failed_checks == []
+        return outcome
+
+    def warehouse_query(self, sql: str, params: list | None = None) -> list[tuple]:
+        con = duckdb.connect(str(working_path(self.warehouse)), read_only=True)
+        try:
+            return con.execute(sql, params or []).fetchall()
+        finally:
+            con.close()
+
+
+@pytest.fixture
+def platform(engine: Engine, tmp_path: Path) -> Platform:
+    simulate(engine, HISTORY)
+    p = Platform(engine, tmp_path / "warehouse.duckdb")
+    p.run()
+    assert disagreement(engine, p.warehouse).none
+    return p
+
+
+def test_appended_activity_with_late_events_is_written_back(platform: Platform) -> None:
+    """The issue's sequence: a history, two runs, an overlapping batch of activity, a run."""
+    platform.run()
+    # A second batch over the same period: most of its events are older than their agent's
+    # last applied one, so those agents are recomputed (their events renumbered).
+    simulate(platform.engine, replace(HISTORY, seed=7, executions=3_000, users=5, hirings=30))
+    outcome = platform.run()
+    assert outcome.materializations["marts/agent_trust"]["agents_recomputed"] > 0
+    gap = disagreement(platform.engine, platform.warehouse)
+    assert gap.records_missing == set()
+    assert gap.scores_differing == {}
+    assert outcome.materializations["platform/trust_scores"]["records_inserted"] > 0
+
+
+def test_a_late_event_on_the_agent_numbered_last_is_written_back(platform: Platform) -> None:
+    (agent,) = platform.warehouse_query(
+        "select agent_id from marts.trust_events order by seq desc limit 1"
+    )[0]
+    last_at = platform.warehouse_query(
+        "select last_event_at from marts.agent_trust where agent_id = ?", [agent]
+    )[0][0]
+    svc = PlatformService(platform.engine)
+    with platform.engine.begin() as conn:
+        reviewer = conn.execute(
+            text(
+                "SELECT id FROM users WHERE is_active AND id NOT IN"
+                " (SELECT reviewer_id FROM agent_reviews WHERE agent_id = :a) ORDER BY id LIMIT 1"
+            ),
+            {"a": agent},
+        ).scalar_one()
+    review = svc.review_agent(agent, reviewer, 1)
+    with platform.engine.begin() as conn:  # dated before the agent's last applied event
+        conn.execute(
+            text("UPDATE agent_reviews SET created_at = :t WHERE id = :i"),
+            {"t": last_at - timedelta(days=2), "i": review.id},
+        )
+    before = platform.warehouse_query(
+        "select trust_score from marts.agent_trust where agent_id = ?", [agent]
+    )
+    outcome = platform.run()
+    assert outcome.materializations["marts/agent_trust"]["agents_recomputed"] >= 1
+    gap = disagreement(platform.engine, platform.warehouse)
+    assert gap.none, gap
+    with platform.engine.connect() as conn:
+        written = conn.execute(
+            text("SELECT count(*) FROM trust_records WHERE review_id = :r"), {"r": review.id}
+        ).scalar_one()
+        score = conn.execute(
+            text("SELECT trust_score FROM agents WHERE id = :a"), {"a": agent}
+        ).scalar_one()
+    assert written == 1
+    after = platform.warehouse_query(
+        "select trust_score from marts.agent_trust where agent_id = ?", [agent]
+    )
+    assert after != before  # a 1-star review moved it, and the platform has the new score
+    assert score == after[0][0]
+
+
+def test_a_parameter_change_rewrites_every_score_and_writes_the_new_version(
+    platform: Platform,
+) -> None:
+    old_scores = dict(
+        platform.warehouse_query("select agent_id, trust_score from marts.agent_trust")
+    )
+    # Decay acts between events: an agent with two or more events at different times must move.
+    decaying = {
+        a
+        for (a,) in platform.warehouse_query(
+            "select agent_id from marts.trust_events group by 1"
+            " having count(distinct occurred_at) >= 2"
+        )
+    }
+    events = platform.warehouse_query("select count(*) from marts.trust_events")[0][0]
+    outcome = platform.run(TrustModel(half_life_days="14"))
+    new_version = TrustParameters(half_life_days=14.0).version
+    assert platform.warehouse_query("select distinct model_version from marts.trust_events") == [
+        (new_version,)
+    ]
+    assert outcome.materializations["marts/agent_trust"]["agents_recomputed"] == len(old_scores)
+    gap = disagreement(platform.engine, platform.warehouse)
+    assert gap.none, gap
+    with platform.engine.connect() as conn:
+        by_version = dict(
+            conn.execute(
+                text("SELECT model_version, count(*) FROM trust_records GROUP BY model_version")
+            ).all()
+        )
+        platform_scores = dict(conn.execute(text("SELECT id, trust_score FROM agents")).all())
+    # The old version's audit trail stays; the new one is complete beside it.
+    assert by_version == {TrustParameters().version: events, new_version: events}
+    new_scores = dict(
+        platform.warehouse_query("select agent_id, trust_score from marts.agent_trust")
+    )
+    moved = {a for a in new_scores if new_scores[a] != old_scores[a]}
+    assert decaying and moved == decaying
+    assert all(platform_scores[a] == new_scores[a] for a in new_scores)
+
+
+def test_trust_parameters_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRUST_HALF_LIFE_DAYS", "3.5")
+    monkeypatch.setenv("TRUST_TIMEOUT_WEIGHT", "2")
+    monkeypatch.delenv("TRUST_REVIEW_WEIGHT", raising=False)
+    model = build_resources()["trust_model"]
+    assert isinstance(model, TrustModel)
+    # An EnvVar, so the Dagster UI shows the variable's name rather than its value.
+    assert isinstance(model.half_life_days, dg.EnvVar)
+    assert model.half_life_days.env_var_name == "TRUST_HALF_LIFE_DAYS"
+    assert TrustModel(half_life_days="3.5", timeout_weight="2").parameters.version == (
+        "beta-h3.5-t2-r0.5"
+    )
+    with pytest.raises(ValueError, match="TRUST_HALF_LIFE_DAYS must be a number, got 'week'"):
+        _ = TrustModel(half_life_days="week").parameters
+    with pytest.raises(ValueError, match="finite"):
+        _ = TrustModel(review_weight="nan").parameters
+    with pytest.raises(ValueError, match="half_life_days must be positive"):
+        _ = TrustModel(half_life_days="0").parameters
+
+
+KILL_SCRIPT = """
+import sys
+from pathlib import Path
+from pipelines.trust.model import TrustParameters, update_trust
+from pipelines.trust.writeback import write_back
+from pipelines.warehouse.files import connect_working
+from platform_core.db import make_engine
+from platform_core.models import utcnow
+
+url, warehouse, half_life, marker = sys.argv[1:]
+engine = make_engine(url)
+with connect_working(Path(warehouse), memory_limit="2GB") as con:
+    Path(marker).touch()
+    update_trust(con, TrustParameters(half_life_days=float(half_life)), utcnow())
+    write_back(con, engine, batch=500)
+"""
+
+
+def trust_and_write_back(engine: Engine, warehouse: Path, half_life: float) -> float:
+    """What the trust asset and the write-back asset do, in this process; returns seconds."""
+    started = time.perf_counter()
+    with connect_working(warehouse, memory_limit="2GB") as con:
+        update_trust(con, TrustParameters(half_life_days=half_life), utcnow())
+        write_back(con, engine, batch=500)
+    return time.perf_counter() - started
+
+
+@pytest.mark.slow
+def test_runs_killed_during_trust_and_write_back_leave_both_sides_in_agreement(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """Each trial starts a new model version (every event recomputed and re-sent), kills the
+    process at a seeded random moment, reruns cleanly, and compares both sides."""
+    engine, warehouse = platform.engine, platform.warehouse
+    url = engine.url.render_as_string(hide_password=False)
+    # How long the uninterrupted work takes, so the kills spread over all of it.
+    span = trust_and_write_back(engine, warehouse, 8.0)
+    rng = random.Random(20261123)
+    killed = 0
+    for trial in range(8):
+        half_life = 9.0 + trial
+        marker = tmp_path / f"started-{trial}"
+        proc = subprocess.Popen(
+            [sys.executable, "-c", KILL_SCRIPT, url, str(warehouse), str(half_life), str(marker)],
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not marker.exists() and proc.poll() is None:
+                assert time.monotonic() < deadline, "the trust process never started"
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, span * 1.2))
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+        finally:
+            proc.wait(timeout=60)
+        killed += proc.returncode == -signal.SIGKILL
+        assert proc.returncode in (0, -signal.SIGKILL)
+        trust_and_write_back(engine, warehouse, half_life)  # the next run, uninterrupted
+        gap = disagreement(engine, warehouse)
+        assert gap.none, (trial, len(gap.records_missing), gap.scores_differing)
+        with connect_working(warehouse, memory_limit="2GB") as con:
+            matches, _agents, worst = recompute_matches(
+                con, TrustParameters(half_life_days=half_life)
+            )
+        assert matches, (trial, worst)
+    assert killed >= 5, f"only {killed} of 8 trials were killed before finishing"
+
+
+def test_the_checks_find_records_lost_on_the_platform_and_resend_repairs_them(
+    platform: Platform,
+) -> None:
+    defs = build_defs(
+        {
+            "platform_db": PlatformDatabase(
+                url=platform.engine.url.render_as_string(hide_password=False)
+            ),
+            "warehouse": Warehouse(path=str(platform.warehouse)),
+            "trust_model": TrustModel(),
+        }
+    )
+
+    def evaluations(job: str, run_config: dict | None = None) -> dict[str, dict]:
+        result = defs.resolve_job_def(job).execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), run_config=run_config or {}
+        )
+        assert result.success
+        return {
+            e.check_name: {"passed": e.passed, **{k: v.value for k, v in e.metadata.items()}}
+            for e in result.get_asset_check_evaluations()
+        }
+
+    daily = evaluations("daily_checks")
+    assert set(daily) == {"platform_has_every_trust_record"}  # only the costly check
+    assert daily["platform_has_every_trust_record"]["passed"]
+    # Three records lost on the platform's side (a restore from an older backup, say).
+    with platform.engine.begin() as conn:
+        lost = list(
+            conn.execute(
+                text("SELECT record_id FROM trust_records ORDER BY id DESC LIMIT 3")
+            ).scalars()
+        )
+        conn.execute(
+            text("DELETE FROM trust_records WHERE record_id IN (:a, :b, :c)"),
+            dict(zip("abc", lost, strict=True)),
+        )
+    daily = evaluations("daily_checks")["platform_has_every_trust_record"]
+    assert not daily["passed"]
+    assert daily["missing_on_platform"] == 3
+    assert sorted(daily["missing_sample"]) == sorted(lost)
+    hourly = evaluations("platform_pipeline")["platform_agrees_with_warehouse"]
+    assert not hourly["passed"]  # the per-version count sees it too
+    assert sum(hourly["records_missing_by_version"].values()) == 3
+    repaired = evaluations(
+        "platform_pipeline",
+        {"ops": {"platform__trust_scores": {"config": {"resend_all": True}}}},
+    )
+    assert repaired["platform_agrees_with_warehouse"]["passed"]
+    assert evaluations("daily_checks")["platform_has_every_trust_record"]["passed"]
+    assert disagreement(platform.engine, platform.warehouse).none
