@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test format bench dagster clean
+.PHONY: setup demo test format bench dagster sql clean
 
 setup: $(STAMP)
 
@@ -41,6 +41,13 @@ bench: setup
 # in dagster_home/, which allows one run at a time (see dagster_home/dagster.yaml).
 dagster: setup
 	DAGSTER_HOME=$(CURDIR)/dagster_home $(BIN)/dagster dev -w workspace.yaml
+
+# The analyst's shell: the DuckDB CLI (from PyPI, into .venv) on the published warehouse,
+# read-only, so it never blocks the pipeline and the pipeline never blocks it.
+WAREHOUSE_PATH ?= data/warehouse.duckdb
+sql: setup
+	@test -f "$(WAREHOUSE_PATH)" || { echo "no warehouse at $(WAREHOUSE_PATH): run 'make demo' (or agenthub pipeline run) first"; exit 1; }
+	$(BIN)/duckdb -readonly "$(WAREHOUSE_PATH)"
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

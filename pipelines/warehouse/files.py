@@ -7,6 +7,10 @@ beside it and, at the end of each successful run, publishes it: checkpoint and c
 working file, copy it to a temporary name in the same folder, fsync, and ``os.replace`` it over
 the published path. A reader opening the path gets the old snapshot or the new one, never a
 lock or a half-written file (rename within a folder is atomic on POSIX).
+
+The working file, and so the published copy, is written in DuckDB 1.4's storage format
+(``STORAGE_VERSION``): analysts open the warehouse with whatever DuckDB they have, and DuckDB
+2.0's own format (version 69) opens in no 1.x client, the DuckDB CLI on PyPI included.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from pathlib import Path
 import duckdb
 
 SCHEMAS = ("raw", "staging", "marts", "ops")
+
+#: The storage format of the warehouse files: DuckDB 1.4 and every newer client read it.
+STORAGE_VERSION = "v1.4.0"
 
 
 def working_path(published: Path) -> Path:
@@ -45,6 +52,11 @@ def connect_working(
     path = working_path(published)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = _connect_waiting(path)
+    if storage_version(con) != STORAGE_VERSION:
+        # A working file an older pipeline wrote in DuckDB 2.0's format: converted once.
+        con.close()
+        convert_storage(path)
+        con = _connect_waiting(path)
     try:
         con.execute(f"SET memory_limit = '{_checked_size(memory_limit)}'")
         con.execute(f"SET threads = {int(threads)}")
@@ -70,12 +82,46 @@ def _connect_waiting(path: Path, timeout_s: float = 120.0) -> duckdb.DuckDBPyCon
     delay = 0.2
     while True:
         try:
-            return duckdb.connect(str(path))
+            # The compatibility version decides the format of a file this creates; an
+            # existing file keeps its own (see connect_working).
+            return duckdb.connect(
+                str(path), config={"storage_compatibility_version": STORAGE_VERSION}
+            )
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+def storage_version(con: duckdb.DuckDBPyConnection) -> str:
+    """The storage format of the connection's file, e.g. ``v1.4.0`` or ``v2.0.0``."""
+    tags = con.execute(
+        "select tags from duckdb_databases() where database_name = current_database()"
+    ).fetchall()[0][0]
+    return str(tags.get("storage_version", "")).removesuffix("+")
+
+
+def convert_storage(path: Path) -> None:
+    """Rewrite the DuckDB file at ``path`` in ``STORAGE_VERSION`` (tables, views, comments).
+
+    Written beside it and renamed over it, so a crash leaves the old file whole.
+    """
+    tmp = path.with_name(f".{path.name}.convert-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute("ATTACH ? AS old_format (READ_ONLY)", [str(path)])
+        con.execute(f"ATTACH ? AS new_format (STORAGE_VERSION '{STORAGE_VERSION}')", [str(tmp)])
+        con.execute("COPY FROM DATABASE old_format TO new_format")
+        con.execute("DETACH new_format")
+        con.execute("DETACH old_format")
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    os.replace(tmp, path)
 
 
 def _checked_size(value: str) -> str:
@@ -104,8 +150,11 @@ def publish(published: Path) -> Published:
     con = duckdb.connect(str(source))
     try:
         con.execute("CHECKPOINT")  # fold the WAL into the file, so the file alone is complete
+        readable_by_every_client = storage_version(con) == STORAGE_VERSION
     finally:
         con.close()
+    if not readable_by_every_client:  # a working file made some other way than connect_working
+        convert_storage(source)
     tmp = published.with_name(f".{published.name}.tmp-{os.getpid()}")
     try:
         shutil.copyfile(source, tmp)

@@ -112,11 +112,32 @@ def test_agenthub_pipeline_run_publishes_the_warehouse(
     result = runner.invoke(app, ["pipeline", "run"])
     assert result.exit_code == 0, result.output
     assert "raw/executions" in result.output
-    con = duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True)
+    published = tmp_path / "data" / "warehouse.duckdb"
+    con = duckdb.connect(str(published), read_only=True)
     try:
         assert con.execute("SELECT count(*) FROM raw.executions").fetchall()[0][0] == 1_000
+        usage = con.execute("SELECT sum(total_executions) FROM marts.agent_usage_summary")
+        total = usage.fetchall()[0][0]
     finally:
         con.close()
+    # The analyst's client: the DuckDB CLI from PyPI (1.x) reads the real published file.
+    shell = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("duckdb")),
+            "-readonly",
+            "-csv",
+            "-noheader",
+            str(published),
+            "-c",
+            "SELECT count(*), (SELECT sum(total_executions) FROM marts.agent_usage_summary)"
+            " FROM raw.executions",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shell.returncode == 0, shell.stderr
+    assert shell.stdout.strip() == f"1000,{total}"
 
 
 def test_touched_days_sensor_requests_the_partitions_a_run_touched(tmp_path: Path) -> None:

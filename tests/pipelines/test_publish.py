@@ -103,3 +103,64 @@ def test_a_second_pipeline_process_waits_for_the_working_file(tmp_path: Path) ->
         assert con.execute("SELECT v FROM raw.numbers").fetchall() == [(1,)]
     assert time.monotonic() - started >= 1.0
     holder.wait(timeout=30)
+
+
+#: The DuckDB CLI from PyPI (duckdb-cli, installed with the project): a 1.x client, as many
+#: analysts' tools are. The Python library itself is 2.0.
+DUCKDB_CLI = Path(sys.executable).with_name("duckdb")
+
+
+def cli(database: Path, sql: str) -> str:
+    """Run ``sql`` in the DuckDB CLI on ``database``, read-only; its CSV output."""
+    result = subprocess.run(
+        [str(DUCKDB_CLI), "-readonly", "-csv", "-noheader", str(database), "-c", sql],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def header_storage_version(path: Path) -> int:
+    """The storage version number in a DuckDB file's header (bytes 12-20, little endian)."""
+    return int.from_bytes(path.read_bytes()[12:20], "little")
+
+
+def test_the_published_warehouse_opens_in_the_duckdb_cli(tmp_path: Path) -> None:
+    published = tmp_path / "warehouse.duckdb"
+    with connect_working(published) as con:
+        con.execute(
+            "CREATE TABLE raw.docs (id BIGINT PRIMARY KEY, doc JSON USING COMPRESSION zstd)"
+        )
+        con.execute("INSERT INTO raw.docs SELECT range, json_object('n', range) FROM range(5000)")
+        con.execute("CREATE VIEW staging.stg_docs AS SELECT * FROM raw.docs WHERE id % 2 = 0")
+        con.execute("COMMENT ON TABLE raw.docs IS 'one document per id'")
+    publish(published)
+    assert "v1." in cli(published, "SELECT version()")  # really a 1.x client
+    assert header_storage_version(published) <= 68  # what 1.4 and 1.5 clients read
+    assert cli(published, "SELECT count(*), sum((doc->>'n')::int) FROM raw.docs") == (
+        f"5000,{sum(range(5000))}"
+    )
+    assert cli(published, "SELECT count(*) FROM staging.stg_docs") == "2500"
+    assert cli(published, "SELECT comment FROM duckdb_tables() WHERE table_name = 'docs'") == (
+        "one document per id"
+    )
+
+
+def test_a_working_file_in_duckdb_2_format_is_converted_once(tmp_path: Path) -> None:
+    published = tmp_path / "warehouse.duckdb"
+    old = duckdb.connect(str(working_path(published)))  # as the previous pipeline made it
+    old.execute("CREATE SCHEMA marts")
+    old.execute("CREATE TABLE marts.totals AS SELECT range AS id, range * 2 AS v FROM range(1000)")
+    old.execute("COMMENT ON COLUMN marts.totals.v IS 'twice the id'")
+    old.close()
+    assert header_storage_version(working_path(published)) > 68
+    with connect_working(published) as con:
+        assert con.execute("SELECT sum(v) FROM marts.totals").fetchall()[0][0] == 999_000
+    assert header_storage_version(working_path(published)) <= 68
+    publish(published)
+    assert cli(published, "SELECT sum(v) FROM marts.totals") == "999000"
+    assert cli(published, "SELECT comment FROM duckdb_columns() WHERE column_name = 'v'") == (
+        "twice the id"
+    )
