@@ -1,6 +1,14 @@
 -- marts.quarantine: rows that break a data rule, kept out of the statistics.
 -- Grain: one row per (table_name, row_key, rule). Rebuilt each run from raw; a row keeps the
 -- detected_at of the run that first flagged it. Parameter: $run_at (UTC timestamp of the run).
+-- Text the SQLite reader could not decode as UTF-8 arrives with U+FFFD in place of the bad
+-- bytes (pipelines/ingest/extract.py): not_utf8 finds it; utf8_columns names the columns of
+-- such a row for the detail (to_json only on the few rows that match).
+create or replace temp macro not_utf8(s) as coalesce(contains(s, chr(65533)), false);
+create or replace temp macro utf8_columns(r) as
+    'bytes that are not UTF-8 (shown as U+FFFD) in ' || array_to_string(
+        list_filter(json_keys(to_json(r)), lambda k: not_utf8(to_json(r) ->> k)), ', ');
+
 create or replace temp table _quarantine_now as
 with
 executions as (select * from raw.executions),
@@ -60,6 +68,11 @@ execution_rules as (
         group by execution_id having count(*) > 1
     ) as d using (execution_id)
     where e.id <> d.first_id
+    union all
+    select 'executions', e.id, 'invalid_utf8', utf8_columns(e)
+    from executions as e
+    where not_utf8(status) or not_utf8(input_data) or not_utf8(output_data)
+       or not_utf8(error_message) or not_utf8(execution_id) or not_utf8(acp_session_id)
 ),
 
 other_rules as (
@@ -106,6 +119,34 @@ other_rules as (
         group by agent_id, metric_name, recorded_at, metric_value having count(*) > 1
     ) as d using (agent_id, metric_name, recorded_at, metric_value)
     where m.id <> d.first_id
+    union all
+    select 'users', u.id, 'invalid_utf8', utf8_columns(u)
+    from raw.users as u
+    where not_utf8(username) or not_utf8(email) or not_utf8(full_name)
+       or not_utf8(hashed_password) or not_utf8(avatar_url) or not_utf8(bio)
+       or not_utf8(website) or not_utf8(preferences)
+    union all
+    select 'agents', a.id, 'invalid_utf8', utf8_columns(a)
+    from raw.agents as a
+    where not_utf8(name) or not_utf8(description) or not_utf8(version) or not_utf8(author)
+       or not_utf8(email) or not_utf8(entry_point) or not_utf8(requirements)
+       or not_utf8(config_schema) or not_utf8(code_zip_url) or not_utf8(code_hash)
+       or not_utf8(docker_image) or not_utf8(code) or not_utf8(file_path) or not_utf8(tags)
+       or not_utf8(category) or not_utf8(pricing_model) or not_utf8(status)
+       or not_utf8(validation_errors)
+    union all
+    select 'hirings', h.id, 'invalid_utf8', utf8_columns(h)
+    from raw.hirings as h
+    where not_utf8(status) or not_utf8(config) or not_utf8(acp_endpoint)
+       or not_utf8(billing_cycle)
+    union all
+    select 'agent_reviews', r.id, 'invalid_utf8', utf8_columns(r)
+    from raw.agent_reviews as r
+    where not_utf8(comment)
+    union all
+    select 'agent_metrics', m.id, 'invalid_utf8', utf8_columns(m)
+    from raw.agent_metrics as m
+    where not_utf8(metric_name) or not_utf8(tags)
 )
 
 select * from execution_rules
@@ -130,11 +171,13 @@ left join marts.quarantine as before
    and before.rule = now_.rule;
 
 drop table _quarantine_now;
+drop macro utf8_columns;
+drop macro not_utf8;
 
 comment on table marts.quarantine is
     'Rows that break a data rule and are kept out of the statistics (grain: table_name, row_key, rule)';
 comment on column marts.quarantine.table_name is 'platform table the row comes from';
 comment on column marts.quarantine.row_key is 'the row''s id in that table';
-comment on column marts.quarantine.rule is 'the rule it breaks, e.g. invalid_json, negative_duration, orphaned_agent';
+comment on column marts.quarantine.rule is 'the rule it breaks, e.g. invalid_json, invalid_utf8, negative_duration, orphaned_agent';
 comment on column marts.quarantine.detail is 'the offending value, for a person to act on';
 comment on column marts.quarantine.detected_at is 'when a run first flagged the row (UTC)';

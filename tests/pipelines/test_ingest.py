@@ -350,3 +350,70 @@ def test_json_documents_are_stored_with_zstd(engine: Engine, warehouse: Path) ->
     assert compression["output_data"] == ["ZSTD"]
     # Short, repetitive strings keep DuckDB's own choice.
     assert compression["status"] != ["ZSTD"]
+
+
+def test_invalid_utf8_lands_visible_and_quarantined_and_runs_stay_green(
+    tmp_path: Path,
+) -> None:
+    """SQLite keeps whatever bytes a client writes; sqlite3's decoder used to stop the ingest
+    on them, on every run. (PostgreSQL's UTF8 databases refuse such bytes on the way in.)"""
+    import sqlite3
+
+    import dagster as dg
+
+    from pipelines.definitions import build_defs
+    from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
+    from pipelines.run import run_pipeline
+    from platform_core import migrate
+    from platform_core.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'platform.db'}")
+    migrate.upgrade(engine)
+    simulate(engine, SMALL)
+    raw_conn = sqlite3.connect(tmp_path / "platform.db")  # as a C client would write them
+    with raw_conn:
+        raw_conn.execute(
+            "UPDATE executions SET error_message = CAST(X'626164ff6279746573' AS TEXT) WHERE id = 7"
+        )
+        raw_conn.execute("UPDATE users SET full_name = CAST(X'4aff6fc3' AS TEXT) WHERE id = 2")
+    raw_conn.close()
+    warehouse = tmp_path / "wh" / "warehouse.duckdb"
+    defs = build_defs(
+        {
+            "platform_db": PlatformDatabase(url=url_of(engine)),
+            "warehouse": Warehouse(path=str(warehouse)),
+            "trust_model": TrustModel(),
+        }
+    )
+    for _ in range(2):  # the next run too: nothing sticks
+        outcome = run_pipeline(dg.DagsterInstance.ephemeral(), defs=defs)
+        assert outcome.success, outcome.failed_steps
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("SELECT error_message FROM raw.executions WHERE id = 7").fetchall() == [
+            ("bad\ufffdbytes",)
+        ]
+        assert con.execute("SELECT full_name FROM raw.users WHERE id = 2").fetchall() == [
+            ("J\ufffdo\ufffd",)
+        ]
+        flagged = con.execute(
+            "SELECT table_name, row_key, detail FROM marts.quarantine"
+            " WHERE rule = 'invalid_utf8' ORDER BY table_name"
+        ).fetchall()
+        assert flagged == [
+            ("executions", 7, "bytes that are not UTF-8 (shown as U+FFFD) in error_message"),
+            ("users", 2, "bytes that are not UTF-8 (shown as U+FFFD) in full_name"),
+        ]
+        assert (
+            con.execute("SELECT count(*) FROM staging.stg_users WHERE user_id = 2").fetchall()[0][0]
+            == 0
+        )
+        assert (
+            con.execute(
+                "SELECT count(*) FROM marts.executions_all WHERE id = 7 AND is_quarantined"
+            ).fetchall()[0][0]
+            == 1
+        )
+    finally:
+        con.close()
+    engine.dispose()
