@@ -3,13 +3,16 @@
 A fresh throwaway database on the local server (``BENCH_POSTGRES_URL``, default
 postgresql://postgres@127.0.0.1:5432/postgres), migrated, with seed 000's sample agents.
 ``--records`` synthetic trust records (the shape ``marts.trust_events`` hands over) go in
-through ``platform_core.trust_writes.insert_trust_records`` in the write-back's batch size:
-COPY into a temporary table, then one ``INSERT ... ON CONFLICT (record_id) DO NOTHING`` per
-batch. Measured in the same run:
+through ``platform_core.trust_writes.load_trust_records`` as the write-back calls it: one
+platform transaction, streamed in the write-back's ranges, COPY into a temporary table and one
+``INSERT``. Measured in the same run:
 
-* first send: every record new (what a first run or a new model version does);
-* resend: the same records again, every one a conflict (a crashed batch sent twice, or the
-  ``resend_all`` repair);
+* first send: every record new, into the empty table (a first run): the bulk path, which
+  rebuilds the secondary indexes instead of maintaining them row by row;
+* resend: the same records again, every one already there (the ``resend_all`` repair; as
+  large as the table, so the bulk path too);
+* hourly: ``--hourly`` new records into the full table (an hourly run's share): the indexed
+  path, ``ON CONFLICT DO NOTHING``;
 * baseline: SQLAlchemy Core ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING`` on a
   fresh table, the previous write-back's path (about 14,000 rows/s in the issue's run).
 
@@ -40,7 +43,7 @@ from platform_core import migrate
 from platform_core.db import make_engine
 from platform_core.models import TrustRecord
 from platform_core.sample_data import load_sample_data
-from platform_core.trust_writes import insert_trust_records
+from platform_core.trust_writes import load_trust_records
 
 ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 START = datetime(2026, 1, 1)
@@ -85,15 +88,14 @@ def synthetic_records(n: int, agents: list[int]) -> pa.Table:
     )
 
 
-def timed_send(engine, records: pa.Table) -> tuple[float, int]:
+def timed_send(engine, records: pa.Table) -> tuple[float, int, bool]:
     started = time.perf_counter()
-    inserted = 0
-    for offset in range(0, records.num_rows, BATCH):
-        inserted += insert_trust_records(engine, records.slice(offset, BATCH))
-    return time.perf_counter() - started, inserted
+    ranges = (records.slice(offset, BATCH) for offset in range(0, records.num_rows, BATCH))
+    load = load_trust_records(engine, ranges, expected=records.num_rows)
+    return time.perf_counter() - started, load.inserted, load.bulk
 
 
-def one_run(n: int, baseline_n: int) -> dict[str, float]:
+def one_run(n: int, hourly_n: int, baseline_n: int) -> dict[str, float]:
     name, url = fresh_database()
     try:
         engine = make_engine(url)
@@ -101,11 +103,13 @@ def one_run(n: int, baseline_n: int) -> dict[str, float]:
         load_sample_data(engine)
         with engine.connect() as conn:
             agents = list(conn.execute(text("SELECT id FROM agents")).scalars())
-        records = synthetic_records(n, agents)
-        first_s, inserted = timed_send(engine, records)
-        assert inserted == n, (inserted, n)
-        resend_s, again = timed_send(engine, records)
-        assert again == 0, again
+        records = synthetic_records(n + hourly_n, agents)
+        first_s, inserted, bulk = timed_send(engine, records.slice(0, n))
+        assert (inserted, bulk) == (n, True), (inserted, bulk)
+        resend_s, again, bulk = timed_send(engine, records.slice(0, n))
+        assert (again, bulk) == (0, True), (again, bulk)
+        hourly_s, new, bulk = timed_send(engine, records.slice(n, hourly_n))
+        assert (new, bulk) == (hourly_n, False), (new, bulk)
         # Baseline on an empty table, so it pays the same index growth as the first send.
         with engine.begin() as conn:
             conn.execute(text("TRUNCATE trust_records"))
@@ -120,6 +124,8 @@ def one_run(n: int, baseline_n: int) -> dict[str, float]:
         return {
             "first": n / first_s,
             "resend": n / resend_s,
+            "hourly": hourly_n / hourly_s,
+            "hourly_s": hourly_s,
             "baseline": baseline_n / baseline_s,
         }
     finally:
@@ -129,6 +135,7 @@ def one_run(n: int, baseline_n: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--hourly", type=int, default=50_000)
     parser.add_argument("--baseline-records", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
@@ -138,15 +145,18 @@ def main() -> None:
     )
     runs = []
     for i in range(args.runs):
-        result = one_run(args.records, args.baseline_records)
+        result = one_run(args.records, args.hourly, args.baseline_records)
         runs.append(result)
         print(
-            f"run {i + 1}: first send {result['first']:,.0f} rows/s, resend (all conflicts) "
-            f"{result['resend']:,.0f} rows/s, executemany baseline {result['baseline']:,.0f} rows/s"
+            f"run {i + 1}: first send {result['first']:,.0f} rows/s, resend (all present) "
+            f"{result['resend']:,.0f} rows/s, hourly {args.hourly:,} into the full table "
+            f"{result['hourly']:,.0f} rows/s ({result['hourly_s']:.2f} s), executemany "
+            f"baseline {result['baseline']:,.0f} rows/s"
         )
     median = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     print(f"median first send: {median['first']:,.0f} rows/s (target >= 150,000)")
     print(f"median resend:     {median['resend']:,.0f} rows/s")
+    print(f"median hourly:     {median['hourly']:,.0f} rows/s ({median['hourly_s']:.2f} s)")
     print(f"median baseline:   {median['baseline']:,.0f} rows/s (SQLAlchemy executemany)")
     print(f"ratio first send / baseline: {median['first'] / median['baseline']:.1f}x")
 

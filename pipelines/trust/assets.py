@@ -109,6 +109,7 @@ def trust_scores(
         metadata={
             "records_sent": dg.MetadataValue.int(result.records_sent),
             "records_inserted": dg.MetadataValue.int(result.records_inserted),
+            "bulk_load": dg.MetadataValue.bool(result.bulk),
             "agents_updated": dg.MetadataValue.int(result.agents_updated),
             "score_changes": dg.MetadataValue.json(
                 [

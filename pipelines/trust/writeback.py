@@ -1,9 +1,10 @@
 """Write trust back to the platform: ``agents.trust_score`` and seed 004's ``trust_records``.
 
 Every run sends the events whose ``seq`` is above the write-back cursor (pipelines/trust/
-cursor.py), in ``seq`` ranges of ``batch`` events, one platform transaction each, and moves
-the cursor after each commit. A crash between the platform's commit and the cursor's move
-sends that range again, which inserts nothing: records are keyed by ``record_id``. Because the
+cursor.py) in one platform transaction, streamed out of DuckDB in ``seq`` ranges of ``batch``
+events (memory holds one range), and moves the cursor after the commit. A crash before the
+commit leaves the platform as it was; a crash between the commit and the cursor's move sends
+the events again, which inserts nothing: records are keyed by ``record_id``. Because the
 trust model numbers every new or recomputed event above the cursor, nothing the warehouse
 holds can be left unsent.
 
@@ -14,17 +15,24 @@ successful run, whatever happened before (a crash, a restored platform, a manual
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import duckdb
+import pyarrow as pa
 from sqlalchemy import Engine
 
 from pipelines.trust.cursor import advance_cursor, read_cursor
 from platform_core.models import utcnow
-from platform_core.trust_writes import ScoreChange, insert_trust_records, set_trust_scores
+from platform_core.trust_writes import (
+    RecordLoad,
+    ScoreChange,
+    load_trust_records,
+    set_trust_scores,
+)
 
-#: Events per platform transaction: large enough for COPY to run at full speed, small enough
-#: to keep each transaction (and the memory of one Arrow batch) short.
+#: Events per range read out of DuckDB and COPYed: large enough for COPY to run at full
+#: speed, small enough to keep the memory of one Arrow batch small (~30 MB).
 BATCH = 100_000
 
 #: One range of events as the platform's trust_records columns.
@@ -44,6 +52,7 @@ class WritebackResult:
 
     records_sent: int
     records_inserted: int
+    bulk: bool
     score_changes: list[ScoreChange]
     last_seq: int
 
@@ -64,15 +73,22 @@ def write_back(
     if batch <= 0:
         raise ValueError(f"batch must be positive, got {batch}")
     cursor = 0 if resend_all else read_cursor(con)
-    top = con.execute("select coalesce(max(seq), 0) from marts.trust_events").fetchall()[0][0]
-    sent = inserted = 0
-    while cursor < top:
-        upper = min(cursor + batch, top)
-        records = con.sql(EVENTS_IN_RANGE, params=[cursor, upper]).to_arrow_table()
-        inserted += insert_trust_records(engine, records)
-        sent += records.num_rows
-        advance_cursor(con, upper, utcnow())
-        cursor = upper
+    top, pending = con.execute(
+        "select coalesce(max(seq), 0), count(*) filter (where seq > ?) from marts.trust_events",
+        [cursor],
+    ).fetchall()[0]
+
+    def ranges() -> Iterator[pa.Table]:
+        low = cursor
+        while low < top:
+            high = min(low + batch, top)
+            yield con.sql(EVENTS_IN_RANGE, params=[low, high]).to_arrow_table()
+            low = high
+
+    load = RecordLoad(0, 0, bulk=False)
+    if pending:
+        load = load_trust_records(engine, ranges(), expected=pending)
+        advance_cursor(con, top, utcnow())  # only once the platform has committed
     scores = dict(con.execute("select agent_id, trust_score from marts.agent_trust").fetchall())
     changes = set_trust_scores(engine, scores, utcnow())
-    return WritebackResult(sent, inserted, changes, cursor)
+    return WritebackResult(load.received, load.inserted, load.bulk, changes, max(cursor, int(top)))

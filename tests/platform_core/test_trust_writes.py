@@ -7,12 +7,14 @@ from datetime import datetime
 import pyarrow as pa
 import pytest
 from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import IntegrityError
 
 from platform_core.models import TrustRecord
 from platform_core.sample_data import load_sample_data
 from platform_core.trust_writes import (
     TRUST_RECORD_COLUMNS,
     insert_trust_records,
+    load_trust_records,
     set_trust_scores,
     stored_trust_scores,
     trust_record_counts,
@@ -112,3 +114,46 @@ def test_scores_are_set_only_where_they_differ(engine: Engine, agent: int) -> No
         ).scalars()
         assert list(stamped) == sorted([agent, others[1]])
     assert set_trust_scores(engine, {agent: 0.8125}, now) == []
+
+
+def test_a_load_as_large_as_the_table_skips_index_upkeep_and_rebuilds_them(
+    pg_engine: Engine,
+) -> None:
+    load_sample_data(pg_engine)
+    with pg_engine.connect() as conn:
+        agent = conn.execute(text("SELECT min(id) FROM agents")).scalar_one()
+
+        def catalog() -> list[tuple]:
+            return sorted(
+                conn.execute(
+                    text(
+                        "SELECT indexname, indexdef FROM pg_indexes"
+                        " WHERE tablename = 'trust_records'"
+                    )
+                ).all()
+            )
+
+        before = catalog()
+    first = [f"a{i}" for i in range(20_000)]
+    load = load_trust_records(pg_engine, [records(first[:15_000], agent)], expected=20_000)
+    assert (load.inserted, load.bulk) == (15_000, True)  # the table was empty: bulk
+    # Bulk again (20,000 >= 15,000 rows): the 15,000 already there are skipped.
+    batches = [records(first[10_000:], agent), records(first[:10_000], agent)]
+    load = load_trust_records(pg_engine, batches, expected=20_000)
+    assert (load.received, load.inserted, load.bulk) == (20_000, 5_000, True)
+    # A small load into the big table keeps the indexes and lets them skip duplicates.
+    load = load_trust_records(pg_engine, [records(["a1", "new"], agent)], expected=2)
+    assert (load.inserted, load.bulk) == (1, False)
+    with pg_engine.connect() as conn:
+        assert catalog() == before  # every index back, exactly as defined
+        assert conn.execute(text("SELECT count(*) FROM trust_records")).scalar_one() == 20_001
+    # And the unique key is enforced again.
+    with pytest.raises(IntegrityError), pg_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO trust_records (record_id, agent_id, event_type, trust_delta,"
+                " trust_score_before, trust_score_after, created_at)"
+                " VALUES ('a1', :a, 'review', 0, 0.5, 0.5, now())"
+            ),
+            {"a": agent},
+        )
