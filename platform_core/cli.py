@@ -1,6 +1,7 @@
-"""``agenthub``: the project's command line (database set-up and the workload simulator).
+"""The platform's commands: database set-up (``db``) and the workload simulator (``simulate``).
 
-Later subcommands (``pipeline``, ``maintenance``, ``dashboard``) hang off the same app.
+They import nothing above the platform core. The ``agenthub`` entry point (pipelines/cli.py)
+assembles them with the pipeline's commands.
 """
 
 from __future__ import annotations
@@ -21,13 +22,9 @@ from platform_core.models import Agent, AgentMetric, AgentReview, Execution, Hir
 from platform_core.sample_data import load_sample_data
 from platform_core.simulate import NotMigratedError, SimulationConfig, simulate
 
-app = typer.Typer(
-    help="AgentHub analytics: platform database, simulator and pipeline.", no_args_is_help=True
-)
+app = typer.Typer(help="AgentHub platform: database and simulator.", no_args_is_help=True)
 db_app = typer.Typer(help="Create, migrate and reset the platform database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-pipeline_app = typer.Typer(help="Run the Dagster pipeline in-process.", no_args_is_help=True)
-app.add_typer(pipeline_app, name="pipeline")
 # soft_wrap: long lines (URLs, errors) stay whole in logs and pipes instead of being folded.
 console = Console(soft_wrap=True)
 
@@ -102,7 +99,9 @@ def simulate_cmd(
     metric_interval: Annotated[
         int, typer.Option(help="Minutes between metric points of each series.")
     ] = 15,
-    bad_rows: Annotated[int, typer.Option(help="Bad rows to write (see DESIGN.md).")] = 0,
+    bad_rows: Annotated[
+        int, typer.Option(help="Bad rows to write, spread over the kinds in simulate/bad_rows.py.")
+    ] = 0,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same history.")] = 42,
     end: Annotated[
         datetime | None,
@@ -163,56 +162,6 @@ def simulate_cmd(
     console.print(
         f"{report.seconds:.1f} s in all; executions at {report.executions_per_second:,.0f} rows/s"
     )
-
-
-@pipeline_app.command("run")
-def pipeline_run() -> None:
-    """Bring the warehouse up to date and publish it (the schedule's and sensors' jobs).
-
-    Reads PLATFORM_DATABASE_URL and WAREHOUSE_PATH like the Dagster code location does; with
-    DAGSTER_HOME set, the runs are recorded there and show in the Dagster UI.
-    """
-    # Imported here: the platform core itself never depends on Dagster.
-    import os
-
-    from dagster import DagsterInstance
-
-    from pipelines.run import run_pipeline
-
-    instance = (
-        DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
-    )
-    outcome = run_pipeline(instance, say=lambda message: console.print(f"[bold]> {message}"))
-    ingested = Table("ingested", "read", "inserted", "updated", "source rows", "seconds")
-    built = Table("built", "figures")
-    for key, meta in sorted(outcome.materializations.items()):
-        if key.startswith("raw/"):
-            counts = (
-                f"{meta[k]:,}"
-                for k in ("rows_read", "rows_inserted", "rows_updated", "source_rows")
-            )
-            ingested.add_row(key, *counts, f"{meta.get('duration_s', 0):.2f}")
-        else:
-            figures = ", ".join(
-                f"{k}={v:,}"
-                for k, v in meta.items()
-                if isinstance(v, int) and not isinstance(v, bool)
-            )
-            built.add_row(key, figures)
-    console.print(ingested)
-    console.print(built)
-    for check in outcome.warnings:
-        console.print(f"[yellow]check warning:[/yellow] {check}")
-    for check in outcome.failed_checks:
-        console.print(f"[red]check failed:[/red] {check}")
-    if not outcome.success:
-        console.print(
-            f"[red]failed steps:[/red] {', '.join(outcome.failed_steps)}; the"
-            " published warehouse was left as it was"
-        )
-        raise typer.Exit(1)
-    warehouse = os.environ.get("WAREHOUSE_PATH", "data/warehouse.duckdb")
-    console.print(f"published {warehouse}")
 
 
 if __name__ == "__main__":

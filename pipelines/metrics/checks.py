@@ -4,7 +4,7 @@
 import dagster as dg
 
 from pipelines.resources import Warehouse
-from pipelines.warehouse.checks import unique_key_check
+from pipelines.warehouse.checks import newest_day_check, unique_key_check
 
 
 def samples_check(table: str, grain: str) -> dg.AssetChecksDefinition:
@@ -42,34 +42,19 @@ def samples_check(table: str, grain: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-def freshness_check(table: str) -> dg.AssetChecksDefinition:
-    """The newest bucket's day is the newest day with points (WARN)."""
-
-    @dg.asset_check(
-        asset=["marts", table],
-        name="newest_day_is_fresh",
-        description=f"The newest day in marts.{table} is the newest day with points (WARN).",
-    )
-    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
-        with warehouse.connect(marts=True) as con:
-            mart_day, source_day = con.execute(
-                f"select (select max(bucket_start)::date from marts.{table}),"
-                " (select max(recorded_at)::date from staging.stg_agent_metrics)"
-            ).fetchall()[0]
-        return dg.AssetCheckResult(
-            passed=source_day is None or (mart_day is not None and mart_day >= source_day),
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"newest_bucket_day": str(mart_day), "newest_point_day": str(source_day)},
-        )
-
-    return _check
-
-
 metrics_checks = [
     samples_check("metrics_rollup_hourly", "hour"),
     samples_check("metrics_rollup_daily", "day"),
-    freshness_check("metrics_rollup_hourly"),
-    freshness_check("metrics_rollup_daily"),
+    *(
+        newest_day_check(
+            f"marts.{table}",
+            "bucket_start::date",
+            "staging.stg_agent_metrics",
+            "recorded_at::date",
+            "metric points",
+        )
+        for table in ("metrics_rollup_hourly", "metrics_rollup_daily")
+    ),
     unique_key_check("marts.metrics_rollup_hourly", ("agent_id", "metric_name", "bucket_start")),
     unique_key_check("marts.metrics_rollup_daily", ("agent_id", "metric_name", "bucket_start")),
 ]

@@ -79,7 +79,8 @@ def staging_views(warehouse: Warehouse):
     kinds={"duckdb"},
     description=(
         "Every execution the platform ever had, exactly once per id: the warehouse mirror "
-        "(which keeps purged rows) plus the archive, with is_archived and is_quarantined. "
+        "(which keeps rows purged from the platform), with is_quarantined; the maintenance "
+        "archive joins here, flagged is_archived, once maintenance writes one. "
         "All-time statistics read it."
     ),
 )

@@ -57,9 +57,10 @@ def agent_usage_daily(
     ],
     kinds={"duckdb"},
     description=(
-        "One row per agent, all time (platform + archive): hirings, active hirings, "
-        "executions, success rate, mean and p95 duration, unique users, rating, trust score, "
-        "first and last execution. Each child table is aggregated on its own, then joined."
+        "One row per agent, all time (executions purged from the platform included): "
+        "hirings, active hirings, executions, success rate, mean and p95 duration, unique "
+        "users, rating, trust score, first and last execution. Each child table is aggregated "
+        "on its own, then joined."
     ),
 )
 def agent_usage_summary(warehouse: Warehouse) -> dg.MaterializeResult:

@@ -4,7 +4,7 @@
 import dagster as dg
 
 from pipelines.resources import Warehouse
-from pipelines.warehouse.checks import unique_key_check
+from pipelines.warehouse.checks import newest_day_check, unique_key_check
 
 
 @dg.asset_check(
@@ -50,25 +50,6 @@ def usage_daily_reconciles(warehouse: Warehouse) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(
-    asset=["marts", "agent_usage_daily"],
-    name="newest_day_is_fresh",
-    description="The newest day in the mart is the newest day with clean executions (WARN).",
-)
-def usage_daily_fresh(warehouse: Warehouse) -> dg.AssetCheckResult:
-    """A lagging newest partition means the touched-days runs have not caught up."""
-    with warehouse.connect(marts=True) as con:
-        mart_day, source_day = con.execute(
-            "select (select max(day) from marts.agent_usage_daily),"
-            " (select max(created_at)::date from marts.executions_all where not is_quarantined)"
-        ).fetchall()[0]
-    return dg.AssetCheckResult(
-        passed=source_day is None or (mart_day is not None and mart_day >= source_day),
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"newest_mart_day": str(mart_day), "newest_execution_day": str(source_day)},
-    )
-
-
-@dg.asset_check(
     asset=["marts", "agent_usage_summary"],
     name="reconciles_with_executions",
     blocking=True,
@@ -89,7 +70,13 @@ def usage_summary_reconciles(warehouse: Warehouse) -> dg.AssetCheckResult:
 
 usage_checks = [
     usage_daily_reconciles,
-    usage_daily_fresh,
+    newest_day_check(
+        "marts.agent_usage_daily",
+        "day",
+        "(select * from marts.executions_all where not is_quarantined)",
+        "created_at::date",
+        "clean executions",
+    ),
     usage_summary_reconciles,
     unique_key_check("marts.agent_usage_daily", ("agent_id", "day")),
     unique_key_check("marts.agent_usage_summary", ("agent_id",)),

@@ -1,4 +1,4 @@
-"""Bad data of the kinds a real platform accumulates (DESIGN.md, "Bad input").
+"""Bad data of the kinds a real platform accumulates (the README's workload simulator section).
 
 Written only where the database lets it in: PostgreSQL's ``json`` type refuses malformed JSON,
 and both databases refuse duplicate ``execution_id``s, so those kinds are skipped there with

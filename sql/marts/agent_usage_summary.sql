@@ -1,5 +1,6 @@
 -- marts.agent_usage_summary: one row per agent, all time (grain: agent_id).
--- Executions come from marts.executions_all (platform + archive), quarantined rows left out;
+-- Executions come from marts.executions_all (every execution ever ingested, purged ones
+-- included), quarantined rows left out;
 -- hirings, executions and reviews are each aggregated on their own, then joined to agents.
 -- Parameter: $run_at (what "active" hirings are measured against).
 create or replace table marts.agent_usage_summary as
@@ -52,12 +53,12 @@ left join execution_stats as e using (agent_id)
 left join review_stats as r using (agent_id)
 left join trust as t using (agent_id);
 
-comment on table marts.agent_usage_summary is 'All-time usage per agent (grain: agent_id), platform + archive';
+comment on table marts.agent_usage_summary is 'All-time usage per agent (grain: agent_id), executions purged from the platform included';
 comment on column marts.agent_usage_summary.agent_id is 'agents.id';
 comment on column marts.agent_usage_summary.agent_name is 'agents.name';
 comment on column marts.agent_usage_summary.total_hirings is 'hirings ever made';
 comment on column marts.agent_usage_summary.active_hirings is 'hirings with status active that have not expired';
-comment on column marts.agent_usage_summary.total_executions is 'executions ever run, archived ones included';
+comment on column marts.agent_usage_summary.total_executions is 'executions ever run, those purged from the platform included';
 comment on column marts.agent_usage_summary.success_rate is 'completed / (completed + failed + timeout)';
 comment on column marts.agent_usage_summary.avg_duration_ms is 'mean duration of completed executions, ms';
 comment on column marts.agent_usage_summary.p95_duration_ms is '95th percentile duration of completed executions, ms';

@@ -31,6 +31,6 @@ comment on table marts.user_activity is 'All-time activity per user (grain: user
 comment on column marts.user_activity.user_id is 'users.id';
 comment on column marts.user_activity.username is 'users.username';
 comment on column marts.user_activity.agents_hired is 'distinct agents the user has hired';
-comment on column marts.user_activity.total_executions is 'executions run for the user, archived ones included';
+comment on column marts.user_activity.total_executions is 'executions run for the user, those purged from the platform included';
 comment on column marts.user_activity.failed_executions is 'of which failed or timed out';
 comment on column marts.user_activity.last_execution_at is 'latest execution created (UTC)';

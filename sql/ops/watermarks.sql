@@ -1,6 +1,9 @@
--- ops.watermarks: one row per ingested platform table (grain: table_name).
--- How far the ingest has read: the last (updated_at, id) for mutable tables, id alone for
--- append-only ones. Advanced only in the same transaction that commits the rows.
+-- ops.watermarks: one row per cursor (grain: table_name, the cursor's name).
+-- How far the ingest has read each platform table: the last (updated_at, id) for mutable
+-- tables, id alone for append-only ones, advanced only in the transaction that commits the
+-- rows. Two cursors of other kinds share the table: 'touched_days' (advanced_at: newest
+-- _ingested_at whose days were handed to the daily partitions) and 'trust_writeback'
+-- (last_id: highest marts.trust_events.seq on the platform; pipelines/trust/cursor.py).
 create table if not exists ops.watermarks (
     table_name varchar primary key,
     updated_at timestamp,
@@ -9,7 +12,7 @@ create table if not exists ops.watermarks (
 );
 
 comment on table ops.watermarks is
-    'How far each platform table has been ingested: last (updated_at, id) read, or id';
+    'How far each platform table has been ingested (last (updated_at, id) read, or id), plus the touched_days and trust_writeback cursors';
 comment on column ops.watermarks.updated_at is 'updated_at of the newest row read (UTC); null for append-only tables';
 comment on column ops.watermarks.last_id is 'id of the newest row read';
 comment on column ops.watermarks.advanced_at is 'when the ingest run that moved it started (UTC)';

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from pipelines.definitions import ASSETS, CHECKS, defs
+from pipelines.cli import app
+from pipelines.definitions import build_defs, defs
 from pipelines.ingest.assets import raw_assets
 from pipelines.ingest.checks import raw_checks
 from pipelines.ingest.tables import INGESTED_TABLES
-from pipelines.jobs import PIPELINE_JOB, platform_pipeline
+from pipelines.jobs import PIPELINE_JOB
 from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
-from platform_core.cli import app
 from platform_core.simulate import SimulationConfig, simulate
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,9 +74,7 @@ def test_the_job_materializes_ingest_checks_and_publish(engine: Engine, tmp_path
         "warehouse": Warehouse(path=str(published)),
     }
     resources["trust_model"] = TrustModel()
-    test_defs = dg.Definitions(
-        assets=ASSETS, asset_checks=CHECKS, jobs=[platform_pipeline], resources=resources
-    )
+    test_defs = build_defs(resources)
     job = test_defs.resolve_job_def(PIPELINE_JOB)
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
     assert result.success
@@ -144,9 +142,7 @@ def test_touched_days_sensor_requests_the_partitions_a_run_touched(tmp_path: Pat
     from sqlalchemy import text
 
     from pipelines.jobs import (
-        daily_marts,
         publish_after_partitions,
-        publish_warehouse,
         touched_days_sensor,
     )
     from pipelines.partitions import daily_partitions
@@ -168,15 +164,12 @@ def test_touched_days_sensor_requests_the_partitions_a_run_touched(tmp_path: Pat
             end=end,
         ),
     )
-    test_defs = dg.Definitions(
-        assets=ASSETS,
-        asset_checks=CHECKS,
-        jobs=[platform_pipeline, daily_marts, publish_warehouse],
-        resources={
+    test_defs = build_defs(
+        {
             "platform_db": PlatformDatabase(url=engine.url.render_as_string()),
             "warehouse": Warehouse(path=str(tmp_path / "warehouse.duckdb")),
             "trust_model": TrustModel(),
-        },
+        }
     )
     instance = dg.DagsterInstance.ephemeral()
     result = test_defs.resolve_job_def(PIPELINE_JOB).execute_in_process(instance=instance)

@@ -144,7 +144,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def reference_trust(b: Built) -> dict[int, tuple[float, float, float, int]]:
-    """The Beta reputation model as DESIGN.md writes it: a loop over events in order."""
+    """The Beta reputation model as the README's trust section writes it: a loop over events."""
     events = []
     for e in clean_executions(b):
         if e["status"] in TERMINAL:

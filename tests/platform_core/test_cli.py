@@ -94,3 +94,28 @@ def test_passwords_never_reach_the_output(tmp_path) -> None:
     result = runner.invoke(app, ["db", "status"], env=env)
     assert "s3cret" not in result.output
     assert "***" in result.output
+
+
+def test_the_platform_core_imports_nothing_from_the_pipeline() -> None:
+    """The arrows point one way: every platform_core module loads without pipelines or
+    Dagster (the agenthub entry point in pipelines/cli.py assembles both)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import importlib, pkgutil, sys, platform_core\n"
+        "for m in pkgutil.walk_packages(platform_core.__path__, 'platform_core.'):\n"
+        "    if '.migrations' not in m.name:\n"
+        "        importlib.import_module(m.name)\n"
+        "print(sorted({n.split('.')[0] for n in sys.modules} & {'pipelines', 'dagster'}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,78 @@
+"""``agenthub``: the project's command line, assembled from the layers it sits on.
+
+* ``agenthub db …`` and ``agenthub simulate``: the platform's own commands
+  (platform_core/cli.py, which imports nothing from the pipeline);
+* ``agenthub pipeline run``: the pipeline's, here.
+
+The arrows point one way: this module imports the platform core, never the reverse.
+"""
+
+from __future__ import annotations
+
+import os
+
+import typer
+from rich.table import Table
+
+from pipelines.resources import DEFAULT_WAREHOUSE_PATH
+from platform_core.cli import console, db_app, simulate_cmd
+
+app = typer.Typer(
+    help="AgentHub analytics: platform database, simulator and pipeline.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+app.command("simulate")(simulate_cmd)
+pipeline_app = typer.Typer(help="Run the Dagster pipeline in-process.", no_args_is_help=True)
+app.add_typer(pipeline_app, name="pipeline")
+
+
+@pipeline_app.command("run")
+def pipeline_run() -> None:
+    """Bring the warehouse up to date and publish it (the schedule's and sensors' jobs).
+
+    Reads PLATFORM_DATABASE_URL and WAREHOUSE_PATH like the Dagster code location does; with
+    DAGSTER_HOME set, the runs are recorded there and show in the Dagster UI.
+    """
+    # Imported here, so `agenthub db` and `agenthub simulate` start without loading Dagster.
+    from dagster import DagsterInstance
+
+    from pipelines.run import run_pipeline
+
+    instance = (
+        DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+    )
+    outcome = run_pipeline(instance, say=lambda message: console.print(f"[bold]> {message}"))
+    ingested = Table("ingested", "read", "inserted", "updated", "source rows", "seconds")
+    built = Table("built", "figures")
+    for key, meta in sorted(outcome.materializations.items()):
+        if key.startswith("raw/"):
+            counts = (
+                f"{meta[k]:,}"
+                for k in ("rows_read", "rows_inserted", "rows_updated", "source_rows")
+            )
+            ingested.add_row(key, *counts, f"{meta.get('duration_s', 0):.2f}")
+        else:
+            figures = ", ".join(
+                f"{k}={v:,}"
+                for k, v in meta.items()
+                if isinstance(v, int) and not isinstance(v, bool)
+            )
+            built.add_row(key, figures)
+    console.print(ingested)
+    console.print(built)
+    for check in outcome.warnings:
+        console.print(f"[yellow]check warning:[/yellow] {check}")
+    for check in outcome.failed_checks:
+        console.print(f"[red]check failed:[/red] {check}")
+    if not outcome.success:
+        console.print(
+            f"[red]failed steps:[/red] {', '.join(outcome.failed_steps)}; the"
+            " published warehouse was left as it was"
+        )
+        raise typer.Exit(1)
+    warehouse = os.environ.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH)
+    console.print(f"published {warehouse}")
+
+
+if __name__ == "__main__":
+    app()
