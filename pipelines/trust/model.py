@@ -34,7 +34,7 @@ from datetime import datetime
 import duckdb
 
 from pipelines.sql_files import execute_script, run_model
-from pipelines.trust.cursor import next_seq
+from pipelines.trust.cursor import next_seq, read_cursor
 
 #: Keep each applied batch within this many half-lives of its start: 2**900 is far from
 #: overflowing a double, and anything older has decayed to nothing anyway.
@@ -150,6 +150,14 @@ def _update_trust(
     execute_script(
         con,
         """
+        -- Events of recomputed agents the platform already has keep their seq (at or below
+        -- the write-back cursor): recomputing an agent after a late event must not send its
+        -- whole history again (the platform keeps a record's first values; the audit trail is
+        -- append-only). A new version changes every record_id, so nothing is kept then.
+        create or replace temp table _trust_sent as
+        select record_id, seq from marts.trust_events
+        where agent_id in (select agent_id from _trust_recompute) and seq <= $cursor;
+
         delete from marts.trust_events
         where agent_id in (select agent_id from _trust_recompute);
         delete from marts.agent_trust
@@ -160,6 +168,7 @@ def _update_trust(
         union all
         select * from _trust_source where agent_id in (select agent_id from _trust_recompute);
         """,
+        {"cursor": read_cursor(con)},
     )
     applied = 0
     changed: set[int] = set()
@@ -245,6 +254,7 @@ def _update_trust(
 
         drop table if exists _trust_new;
         drop table if exists _trust_recompute;
+        drop table if exists _trust_sent;
         drop table if exists _trust_pending;
         drop table if exists _trust_batch;
         drop table if exists _trust_start;

@@ -130,7 +130,11 @@ def test_appended_activity_with_late_events_is_written_back(platform: Platform) 
     gap = disagreement(platform.engine, platform.warehouse)
     assert gap.records_missing == set()
     assert gap.scores_differing == {}
-    assert outcome.materializations["platform/trust_scores"]["records_inserted"] > 0
+    # The cost follows the change: only events the platform lacked were sent, not the whole
+    # history of every recomputed agent.
+    writeback = outcome.materializations["platform/trust_scores"]
+    assert writeback["records_inserted"] > 0
+    assert writeback["records_sent"] == writeback["records_inserted"]
 
 
 def test_a_late_event_on_the_agent_numbered_last_is_written_back(platform: Platform) -> None:

@@ -1,13 +1,18 @@
 -- Append the events of _trust_applied (see trust_apply.sql) to marts.trust_events.
--- Parameters: $model_version, $applied_at, $first_seq (seq continues across runs).
+-- Parameters: $model_version, $applied_at, $first_seq (above every kept seq and the
+-- write-back cursor; pipelines/trust/cursor.py).
+-- seq orders the platform write-back: an event the platform already has (in _trust_sent: a
+-- recomputed agent's event sent before) keeps its seq at or below the cursor and is not sent
+-- again; every other event is numbered from $first_seq, above the cursor, and will be.
 insert into marts.trust_events
-select record_id, agent_id, event_type, source_execution_id, source_review_id, occurred_at,
-       evidence_weight, evidence_value, positive_evidence, negative_evidence,
-       trust_score_before, trust_score_after,
-       trust_score_after - trust_score_before as trust_delta,
-       reason, $model_version as model_version, $applied_at as applied_at,
-       -- a cursor for the platform write-back; no global sort (10M rows sort slowly)
-       $first_seq + row_number() over () - 1 as seq
-from _trust_applied;
+select a.record_id, a.agent_id, a.event_type, a.source_execution_id, a.source_review_id,
+       a.occurred_at, a.evidence_weight, a.evidence_value, a.positive_evidence,
+       a.negative_evidence, a.trust_score_before, a.trust_score_after,
+       a.trust_score_after - a.trust_score_before as trust_delta,
+       a.reason, $model_version as model_version, $applied_at as applied_at,
+       -- no global sort for the new numbers (10M rows sort slowly); gaps are harmless
+       coalesce(s.seq, $first_seq + row_number() over () - 1) as seq
+from _trust_applied as a
+left join _trust_sent as s using (record_id);
 
 drop table _trust_applied;
