@@ -101,6 +101,11 @@ def trust_scores(
             result = write_back(con, engine, resend_all=config.resend_all)
     finally:
         engine.dispose()
+    if result.resent_for:
+        context.log.warning(
+            "the platform lacked trust records (missing per model version: "
+            f"{result.resent_for}); every event was sent again"
+        )
     context.log.info(
         f"sent {result.records_sent:,} trust records ({result.records_inserted:,} new to the "
         f"platform); moved {result.agents_updated} agents' scores"
@@ -118,5 +123,6 @@ def trust_scores(
                 ]
             ),
             "last_seq": dg.MetadataValue.int(result.last_seq),
+            "resent_for_missing_records": dg.MetadataValue.json(result.resent_for),
         }
     )

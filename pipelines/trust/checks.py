@@ -64,8 +64,9 @@ def incremental_equals_full_recompute(
         "marts.agent_trust, no event is left above the write-back cursor, and for each model "
         "version the platform holds at least as many trust_records as marts.trust_events "
         "(more is allowed: records of events later quarantined stay in the audit trail). "
-        "If it fails, the next pipeline run re-sends and re-aligns; the exact comparison by "
-        "record id is the daily check platform_has_every_trust_record."
+        "The write-back re-sends by itself when the platform holds fewer records; a failure "
+        "here means a write-back step failed or the platform changed since. The exact "
+        "comparison by record id is the daily check platform_has_every_trust_record."
     ),
 )
 def platform_agrees_with_warehouse(

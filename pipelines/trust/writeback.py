@@ -8,9 +8,11 @@ the events again, which inserts nothing: records are keyed by ``record_id``. Bec
 trust model numbers every new or recomputed event above the cursor, nothing the warehouse
 holds can be left unsent.
 
-Then every agent's platform score is compared with ``marts.agent_trust`` and the ones that
-differ are set, so the scores the platform routes by agree with the warehouse after every
-successful run, whatever happened before (a crash, a restored platform, a manual edit).
+Then the platform's record count per model version is checked against the warehouse's (a
+shortfall re-sends everything), and every agent's platform score is compared with
+``marts.agent_trust`` and the ones that differ are set. So after every successful run the
+platform agrees with the warehouse, whatever happened before (a crash, a restored platform, a
+manual edit, events an earlier version of this pipeline skipped).
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from sqlalchemy import Engine
 from pipelines.trust.cursor import advance_cursor, read_cursor
 from platform_core.models import utcnow
 from platform_core.trust_writes import (
-    RecordLoad,
     ScoreChange,
     load_trust_records,
     set_trust_scores,
+    trust_record_counts,
 )
 
 #: Events per range read out of DuckDB and COPYed: large enough for COPY to run at full
@@ -55,6 +57,9 @@ class WritebackResult:
     bulk: bool
     score_changes: list[ScoreChange]
     last_seq: int
+    #: Per model version, records the platform lacked after the incremental send (found by
+    #: count), which made this write-back send every event again.
+    resent_for: dict[str, int]
 
     @property
     def agents_updated(self) -> int:
@@ -65,18 +70,46 @@ class WritebackResult:
 def write_back(
     con: duckdb.DuckDBPyConnection, engine: Engine, batch: int = BATCH, *, resend_all: bool = False
 ) -> WritebackResult:
-    """Send the events above the cursor, then align every agent's platform score.
+    """Send the events the platform lacks, then align every agent's platform score.
 
-    ``resend_all`` sends every event again (the platform skips those it has): the repair for
-    records lost on the platform's side, e.g. a restore from an older backup.
+    Normally that is the events above the cursor. Then the platform's record count per model
+    version is compared with the warehouse's: if the platform holds fewer (records lost on its
+    side, e.g. a restore from an older backup, or events a version of this pipeline before the
+    cursor fix never sent), every event is sent again and the platform keeps those it has.
+    ``resend_all`` does that unconditionally.
     """
     if batch <= 0:
         raise ValueError(f"batch must be positive, got {batch}")
+    top = int(con.execute("select coalesce(max(seq), 0) from marts.trust_events").fetchall()[0][0])
     cursor = 0 if resend_all else read_cursor(con)
-    top, pending = con.execute(
-        "select coalesce(max(seq), 0), count(*) filter (where seq > ?) from marts.trust_events",
-        [cursor],
-    ).fetchall()[0]
+    received, inserted, bulk = _send_from(con, engine, cursor, top, batch)
+    resent_for: dict[str, int] = {}
+    if not resend_all:
+        events = dict(
+            con.execute(
+                "select model_version, count(*) from marts.trust_events group by 1"
+            ).fetchall()
+        )
+        records = trust_record_counts(engine, events)
+        resent_for = {v: n - records[v] for v, n in events.items() if records[v] < n}
+        if resent_for:
+            again = _send_from(con, engine, 0, top, batch)
+            received, inserted, bulk = received + again[0], inserted + again[1], again[2]
+    scores = dict(con.execute("select agent_id, trust_score from marts.agent_trust").fetchall())
+    changes = set_trust_scores(engine, scores, utcnow())
+    return WritebackResult(received, inserted, bulk, changes, max(cursor, top), resent_for)
+
+
+def _send_from(
+    con: duckdb.DuckDBPyConnection, engine: Engine, cursor: int, top: int, batch: int
+) -> tuple[int, int, bool]:
+    """Send the events with cursor < seq <= top in one platform transaction, then move the
+    cursor to ``top``. Returns (records sent, records inserted, bulk path used)."""
+    pending = con.execute(
+        "select count(*) from marts.trust_events where seq > ? and seq <= ?", [cursor, top]
+    ).fetchall()[0][0]
+    if not pending:
+        return 0, 0, False
 
     def ranges() -> Iterator[pa.Table]:
         low = cursor
@@ -85,10 +118,6 @@ def write_back(
             yield con.sql(EVENTS_IN_RANGE, params=[low, high]).to_arrow_table()
             low = high
 
-    load = RecordLoad(0, 0, bulk=False)
-    if pending:
-        load = load_trust_records(engine, ranges(), expected=pending)
-        advance_cursor(con, top, utcnow())  # only once the platform has committed
-    scores = dict(con.execute("select agent_id, trust_score from marts.agent_trust").fetchall())
-    changes = set_trust_scores(engine, scores, utcnow())
-    return WritebackResult(load.received, load.inserted, load.bulk, changes, max(cursor, int(top)))
+    load = load_trust_records(engine, ranges(), expected=pending)
+    advance_cursor(con, top, utcnow())  # only once the platform has committed
+    return load.received, load.inserted, load.bulk

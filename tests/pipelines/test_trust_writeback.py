@@ -310,9 +310,7 @@ def test_runs_killed_during_trust_and_write_back_leave_both_sides_in_agreement(
     assert killed >= 5, f"only {killed} of 8 trials were killed before finishing"
 
 
-def test_the_checks_find_records_lost_on_the_platform_and_resend_repairs_them(
-    platform: Platform,
-) -> None:
+def test_records_lost_on_the_platform_are_found_and_sent_again(platform: Platform) -> None:
     defs = build_defs(
         {
             "platform_db": PlatformDatabase(
@@ -323,41 +321,75 @@ def test_the_checks_find_records_lost_on_the_platform_and_resend_repairs_them(
         }
     )
 
-    def evaluations(job: str, run_config: dict | None = None) -> dict[str, dict]:
+    def run(job: str, run_config: dict | None = None) -> tuple[dict, dict]:
         result = defs.resolve_job_def(job).execute_in_process(
             instance=dg.DagsterInstance.ephemeral(), run_config=run_config or {}
         )
         assert result.success
-        return {
+        checks = {
             e.check_name: {"passed": e.passed, **{k: v.value for k, v in e.metadata.items()}}
             for e in result.get_asset_check_evaluations()
         }
+        meta = {
+            e.asset_key.to_user_string(): {
+                k: v.value for k, v in e.materialization.metadata.items()
+            }
+            for e in result.get_asset_materialization_events()
+        }
+        return checks, meta
 
-    daily = evaluations("daily_checks")
-    assert set(daily) == {"platform_has_every_trust_record"}  # only the costly check
-    assert daily["platform_has_every_trust_record"]["passed"]
-    # Three records lost on the platform's side (a restore from an older backup, say).
-    with platform.engine.begin() as conn:
-        lost = list(
-            conn.execute(
-                text("SELECT record_id FROM trust_records ORDER BY id DESC LIMIT 3")
-            ).scalars()
-        )
-        conn.execute(
-            text("DELETE FROM trust_records WHERE record_id IN (:a, :b, :c)"),
-            dict(zip("abc", lost, strict=True)),
-        )
-    daily = evaluations("daily_checks")["platform_has_every_trust_record"]
+    def lose(n: int) -> list[str]:
+        """Delete the n newest platform records (a restore from an older backup, say)."""
+        with platform.engine.begin() as conn:
+            ids = list(
+                conn.execute(
+                    text("SELECT record_id FROM trust_records ORDER BY id DESC LIMIT :n"), {"n": n}
+                ).scalars()
+            )
+            for record in ids:
+                conn.execute(text("DELETE FROM trust_records WHERE record_id = :r"), {"r": record})
+        return ids
+
+    checks, _ = run("daily_checks")
+    assert set(checks) == {"platform_has_every_trust_record"}  # only the costly check
+    assert checks["platform_has_every_trust_record"]["passed"]
+    version = TrustParameters().version
+
+    # Three records lost: the daily check names them; the next hourly run sees the shortfall
+    # by count and sends everything again.
+    lost = lose(3)
+    daily = run("daily_checks")[0]["platform_has_every_trust_record"]
     assert not daily["passed"]
     assert daily["missing_on_platform"] == 3
     assert sorted(daily["missing_sample"]) == sorted(lost)
-    hourly = evaluations("platform_pipeline")["platform_agrees_with_warehouse"]
-    assert not hourly["passed"]  # the per-version count sees it too
-    assert sum(hourly["records_missing_by_version"].values()) == 3
-    repaired = evaluations(
-        "platform_pipeline",
-        {"ops": {"platform__trust_scores": {"config": {"resend_all": True}}}},
+    checks, meta = run("platform_pipeline")
+    assert meta["platform/trust_scores"]["resent_for_missing_records"] == {version: 3}
+    assert meta["platform/trust_scores"]["records_inserted"] == 3
+    assert checks["platform_agrees_with_warehouse"]["passed"]
+    assert run("daily_checks")[0]["platform_has_every_trust_record"]["passed"]
+    assert disagreement(platform.engine, platform.warehouse).none
+
+    # A loss the count cannot see (a stray record of the same version makes up for it): only
+    # the daily check finds it, and the resend_all run config repairs it.
+    (lost_one,) = lose(1)
+    with platform.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO trust_records (record_id, agent_id, event_type, trust_delta,"
+                " trust_score_before, trust_score_after, model_version, created_at)"
+                " SELECT 'stray', min(id), 'review', 0, 0.5, 0.5, :v, :t FROM agents"
+            ),
+            {"v": version, "t": END},
+        )
+    checks, meta = run("platform_pipeline")
+    assert meta["platform/trust_scores"]["resent_for_missing_records"] == {}
+    assert checks["platform_agrees_with_warehouse"]["passed"]  # the count sees nothing
+    daily = run("daily_checks")[0]["platform_has_every_trust_record"]
+    assert (daily["passed"], daily["missing_sample"]) == (False, [lost_one])
+    assert daily["platform_only_records"] == 1
+    _, meta = run(
+        "platform_pipeline", {"ops": {"platform__trust_scores": {"config": {"resend_all": True}}}}
     )
-    assert repaired["platform_agrees_with_warehouse"]["passed"]
-    assert evaluations("daily_checks")["platform_has_every_trust_record"]["passed"]
+    assert meta["platform/trust_scores"]["records_inserted"] == 1
+    assert run("daily_checks")[0]["platform_has_every_trust_record"]["passed"]
     assert disagreement(platform.engine, platform.warehouse).none
