@@ -15,32 +15,17 @@ import os
 import platform
 import statistics
 import time
-import uuid
 from datetime import datetime
 
-import psycopg
 from sqlalchemy import insert
-from sqlalchemy.engine import make_url
+from throwaway_pg import drop, fresh_database
 
 from platform_core import migrate
 from platform_core.db import make_engine
 from platform_core.models import Execution
 from platform_core.simulate import SimulationConfig, simulate
 
-ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 END = datetime(2026, 11, 20)
-
-
-def fresh_database() -> tuple[str, str]:
-    name = f"agenthub_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
-
-
-def drop(name: str) -> None:
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def simulator_rate(executions: int) -> float:

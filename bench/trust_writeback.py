@@ -29,14 +29,12 @@ import os
 import platform
 import statistics
 import time
-import uuid
 from datetime import datetime, timedelta
 
-import psycopg
 import pyarrow as pa
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.engine import make_url
+from throwaway_pg import drop, fresh_database
 
 from pipelines.trust.writeback import BATCH
 from platform_core import migrate
@@ -45,21 +43,8 @@ from platform_core.models import TrustRecord
 from platform_core.sample_data import load_sample_data
 from platform_core.trust_writes import load_trust_records
 
-ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 START = datetime(2026, 1, 1)
 BASELINE_BATCH = 5_000  # the previous write-back's batch
-
-
-def fresh_database() -> tuple[str, str]:
-    name = f"agenthub_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, make_url(ADMIN).set(database=name).render_as_string(hide_password=False)
-
-
-def drop(name: str) -> None:
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def synthetic_records(n: int, agents: list[int]) -> pa.Table:
