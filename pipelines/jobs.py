@@ -4,8 +4,8 @@
   staging, executions_all, trust and its platform write-back, the all-time marts, publish.
 * ``daily_marts``: the day-partitioned marts for one day or a backfill range.
 * ``publish_warehouse``: publish alone, after partition runs.
-* ``daily_checks`` (daily schedule): the checks that read whole tables on the platform, too
-  costly for every hourly run (the exact trust-record comparison).
+* ``daily_checks`` (daily schedule): the checks that read whole histories, too costly for
+  every hourly run (trust recomputed from scratch, the exact trust-record comparison).
 
 Every job runs in one process and the instance allows one run at a time (dagster.yaml):
 DuckDB has one writer per file.
@@ -56,8 +56,8 @@ publish_warehouse = dg.define_asset_job(
 daily_checks = dg.define_asset_job(
     CHECKS_JOB,
     selection=DAILY_CHECKS,
-    description="Checks too costly for every hourly run: they read whole platform tables "
-    "(every trust record id).",
+    description="Checks too costly for every hourly run: they read whole histories (trust "
+    "recomputed from every event, every platform trust record id).",
     executor_def=dg.in_process_executor,
 )
 

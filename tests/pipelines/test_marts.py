@@ -487,6 +487,16 @@ def test_incremental_runs_late_data_and_reruns(built: Built) -> None:
     )
     assert built.query("select count(*) from marts.trust_events")[0][0] == events
     assert len(built.source("trust_records")) == events
+    # The daily checks after all that: the incremental trust state equals a full recompute,
+    # and the platform has every record.
+    daily = built.defs.resolve_job_def("daily_checks").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral()
+    )
+    assert daily.success
+    assert {e.check_name: e.passed for e in daily.get_asset_check_evaluations()} == {
+        "incremental_equals_full_recompute": True,
+        "platform_has_every_trust_record": True,
+    }
 
 
 def test_every_mart_table_and_column_is_commented(built: Built) -> None:
