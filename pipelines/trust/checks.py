@@ -165,7 +165,6 @@ DAILY_TRUST_CHECKS = [incremental_equals_full_recompute, platform_has_every_trus
 
 trust_checks = [
     trust_in_unit_interval,
-    incremental_equals_full_recompute,
     unique_key_check("marts.trust_events", ("record_id",)),
     unique_key_check("marts.agent_trust", ("agent_id",)),
     platform_agrees_with_warehouse,
