@@ -65,11 +65,6 @@ def _checked_records(records: pa.Table) -> pl.DataFrame:
     return frame.with_columns(pl.col("reason").str.slice(0, REASON_MAX))
 
 
-def insert_trust_records(engine: Engine, records: pa.Table) -> int:
-    """Insert one batch of records the platform does not have yet; returns rows inserted."""
-    return load_trust_records(engine, [records], expected=records.num_rows).inserted
-
-
 @dataclass(frozen=True)
 class RecordLoad:
     """What one load of trust records did."""
@@ -215,6 +210,16 @@ def stored_trust_scores(engine: Engine) -> dict[int, float]:
         }
 
 
+def score_changes(stored: Mapping[int, float], scores: Mapping[int, float]) -> list[ScoreChange]:
+    """The agents whose ``stored`` platform score differs from ``scores`` clamped to [0, 1]
+    (the column's CHECK), by agent id; agents the platform does not have are left out."""
+    return [
+        ScoreChange(agent, stored[agent], clamped)
+        for agent, score in sorted(scores.items())
+        if agent in stored and stored[agent] != (clamped := min(max(float(score), 0.0), 1.0))
+    ]
+
+
 def set_trust_scores(
     engine: Engine, scores: Mapping[int, float], now: datetime
 ) -> list[ScoreChange]:
@@ -223,12 +228,7 @@ def set_trust_scores(
     Scores are clamped to [0, 1] (the column's CHECK); agents the platform does not have are
     ignored; a changed agent gets ``updated_at = now``. Returns the changes made.
     """
-    stored = stored_trust_scores(engine)
-    changes = [
-        ScoreChange(agent, stored[agent], clamped)
-        for agent, score in sorted(scores.items())
-        if agent in stored and stored[agent] != (clamped := min(max(float(score), 0.0), 1.0))
-    ]
+    changes = score_changes(stored_trust_scores(engine), scores)
     if changes:
         with engine.begin() as conn:
             conn.execute(

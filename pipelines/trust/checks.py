@@ -13,9 +13,10 @@ import dagster as dg
 from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
 from pipelines.trust.cursor import read_cursor
 from pipelines.trust.model import recompute_matches
+from pipelines.trust.writeback import record_counts
 from pipelines.warehouse.checks import unique_key_check
 from platform_core.db import make_engine
-from platform_core.trust_writes import stored_trust_scores, trust_record_counts, trust_record_ids
+from platform_core.trust_writes import score_changes, stored_trust_scores, trust_record_ids
 
 WRITEBACK = ["platform", "trust_scores"]
 SAMPLE = 10
@@ -76,36 +77,29 @@ def platform_agrees_with_warehouse(
     warehouse: Warehouse, platform_db: PlatformDatabase
 ) -> dg.AssetCheckResult:
     """Scores exactly, records by version and count: cheap enough for every run."""
-    with warehouse.connect(marts=True) as con:
-        scores = dict(con.execute("select agent_id, trust_score from marts.agent_trust").fetchall())
-        events = dict(
-            con.execute(
-                "select model_version, count(*) from marts.trust_events group by 1"
-            ).fetchall()
-        )
-        unsent = con.execute(
-            "select count(*) from marts.trust_events where seq > ?", [read_cursor(con)]
-        ).fetchall()[0][0]
     engine = make_engine(platform_db.url)
     try:
-        stored = stored_trust_scores(engine)
-        records = trust_record_counts(engine, events)
+        with warehouse.connect(marts=True) as con:
+            scores = dict(
+                con.execute("select agent_id, trust_score from marts.agent_trust").fetchall()
+            )
+            unsent = con.execute(
+                "select count(*) from marts.trust_events where seq > ?", [read_cursor(con)]
+            ).fetchall()[0][0]
+            counts = record_counts(con, engine)
+        differing = [c.agent_id for c in score_changes(stored_trust_scores(engine), scores)]
     finally:
         engine.dispose()
-    differing = sorted(
-        a for a, s in scores.items() if a in stored and stored[a] != min(max(s, 0.0), 1.0)
-    )
-    short = {v: n - records[v] for v, n in events.items() if records[v] < n}
     return dg.AssetCheckResult(
-        passed=not differing and not short and unsent == 0,
+        passed=not differing and not counts.missing and unsent == 0,
         metadata={
             "agents_compared": len(scores),
             "scores_differing": len(differing),
             "differing_agents_sample": differing[:SAMPLE],
             "unsent_events": unsent,
-            "warehouse_events_by_version": events,
-            "platform_records_by_version": records,
-            "records_missing_by_version": short,
+            "warehouse_events_by_version": counts.events,
+            "platform_records_by_version": counts.records,
+            "records_missing_by_version": counts.missing,
         },
     )
 

@@ -85,19 +85,36 @@ def write_back(
     received, inserted, bulk = _send_from(con, engine, cursor, top, batch)
     resent_for: dict[str, int] = {}
     if not resend_all:
-        events = dict(
-            con.execute(
-                "select model_version, count(*) from marts.trust_events group by 1"
-            ).fetchall()
-        )
-        records = trust_record_counts(engine, events)
-        resent_for = {v: n - records[v] for v, n in events.items() if records[v] < n}
+        resent_for = record_counts(con, engine).missing
         if resent_for:
             again = _send_from(con, engine, 0, top, batch)
             received, inserted, bulk = received + again[0], inserted + again[1], again[2]
     scores = dict(con.execute("select agent_id, trust_score from marts.agent_trust").fetchall())
     changes = set_trust_scores(engine, scores, utcnow())
     return WritebackResult(received, inserted, bulk, changes, max(cursor, top), resent_for)
+
+
+@dataclass(frozen=True)
+class RecordCounts:
+    """Trust events in the warehouse and records on the platform, per model version."""
+
+    events: dict[str, int]
+    records: dict[str, int]
+
+    @property
+    def missing(self) -> dict[str, int]:
+        """Versions whose platform records are fewer than the warehouse's events, by how many.
+        (More is allowed: records of events later quarantined stay in the audit trail.)"""
+        return {v: n - self.records[v] for v, n in self.events.items() if self.records[v] < n}
+
+
+def record_counts(con: duckdb.DuckDBPyConnection, engine: Engine) -> RecordCounts:
+    """Count both sides, for each model version the warehouse holds (a sequential scan of
+    trust_records on the platform: 0.4 s at 2.1M records)."""
+    events = dict(
+        con.execute("select model_version, count(*) from marts.trust_events group by 1").fetchall()
+    )
+    return RecordCounts(events, trust_record_counts(engine, events))
 
 
 def _send_from(

@@ -13,7 +13,6 @@ from platform_core.models import TrustRecord
 from platform_core.sample_data import load_sample_data
 from platform_core.trust_writes import (
     TRUST_RECORD_COLUMNS,
-    insert_trust_records,
     load_trust_records,
     set_trust_scores,
     stored_trust_scores,
@@ -22,6 +21,11 @@ from platform_core.trust_writes import (
 )
 
 T = datetime(2026, 11, 1, 12, 30, 15, 123456)
+
+
+def insert_trust_records(engine: Engine, batch: pa.Table) -> int:
+    """One batch through the platform's load, as a small write-back would send it."""
+    return load_trust_records(engine, [batch], expected=batch.num_rows).inserted
 
 
 def records(ids: list[str], agent: int, version: str = "beta-h7-t1.5-r0.5") -> pa.Table:
