@@ -21,6 +21,7 @@ from pipelines.ingest.tables import INGESTED_TABLES
 from pipelines.jobs import PIPELINE_JOB
 from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
 from platform_core.simulate import SimulationConfig, simulate
+from tests.pipelines.location import defs_on
 
 REPO = Path(__file__).resolve().parents[2]
 SMALL = SimulationConfig(
@@ -164,13 +165,7 @@ def test_touched_days_sensor_requests_the_partitions_a_run_touched(tmp_path: Pat
             end=end,
         ),
     )
-    test_defs = build_defs(
-        {
-            "platform_db": PlatformDatabase(url=engine.url.render_as_string()),
-            "warehouse": Warehouse(path=str(tmp_path / "warehouse.duckdb")),
-            "trust_model": TrustModel(),
-        }
-    )
+    test_defs = defs_on(engine, tmp_path / "warehouse.duckdb")
     instance = dg.DagsterInstance.ephemeral()
     result = test_defs.resolve_job_def(PIPELINE_JOB).execute_in_process(instance=instance)
     success = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_SUCCESS)

@@ -361,11 +361,10 @@ def test_invalid_utf8_lands_visible_and_quarantined_and_runs_stay_green(
 
     import dagster as dg
 
-    from pipelines.definitions import build_defs
-    from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
     from pipelines.run import run_pipeline
     from platform_core import migrate
     from platform_core.db import make_engine
+    from tests.pipelines.location import defs_on
 
     engine = make_engine(f"sqlite:///{tmp_path / 'platform.db'}")
     migrate.upgrade(engine)
@@ -378,13 +377,7 @@ def test_invalid_utf8_lands_visible_and_quarantined_and_runs_stay_green(
         raw_conn.execute("UPDATE users SET full_name = CAST(X'4aff6fc3' AS TEXT) WHERE id = 2")
     raw_conn.close()
     warehouse = tmp_path / "wh" / "warehouse.duckdb"
-    defs = build_defs(
-        {
-            "platform_db": PlatformDatabase(url=url_of(engine)),
-            "warehouse": Warehouse(path=str(warehouse)),
-            "trust_model": TrustModel(),
-        }
-    )
+    defs = defs_on(engine, warehouse)
     for _ in range(2):  # the next run too: nothing sticks
         outcome = run_pipeline(dg.DagsterInstance.ephemeral(), defs=defs)
         assert outcome.success, outcome.failed_steps

@@ -20,14 +20,13 @@ import numpy as np
 import pytest
 from sqlalchemy import JSON, Engine, Text, select, text, type_coerce
 
-from pipelines.definitions import build_defs
-from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
 from pipelines.run import run_pipeline
 from platform_core import migrate
 from platform_core.db import make_engine
 from platform_core.models import Base, utcnow
 from platform_core.service import PlatformService
 from platform_core.simulate import SimulationConfig, simulate
+from tests.pipelines.location import defs_on
 
 END = utcnow().replace(second=0, microsecond=0) - timedelta(hours=1)
 CONFIG = SimulationConfig(
@@ -51,15 +50,7 @@ class Built:
     def __init__(self, engine: Engine, warehouse: Path) -> None:
         self.engine = engine
         self.warehouse = warehouse
-        self.defs = build_defs(
-            {
-                "platform_db": PlatformDatabase(
-                    url=engine.url.render_as_string(hide_password=False)
-                ),
-                "warehouse": Warehouse(path=str(warehouse)),
-                "trust_model": TrustModel(),
-            }
-        )
+        self.defs = defs_on(engine, warehouse)
 
     def run(self):
         outcome = run_pipeline(dg.DagsterInstance.ephemeral(), defs=self.defs)

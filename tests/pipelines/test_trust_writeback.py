@@ -25,8 +25,8 @@ import duckdb
 import pytest
 from sqlalchemy import Engine, text
 
-from pipelines.definitions import build_defs, build_resources
-from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
+from pipelines.definitions import build_resources
+from pipelines.resources import TrustModel
 from pipelines.run import PipelineRun, run_pipeline
 from pipelines.trust.model import TrustParameters, recompute_matches, update_trust
 from pipelines.trust.writeback import write_back
@@ -34,6 +34,7 @@ from pipelines.warehouse.files import connect_working, working_path
 from platform_core.models import utcnow
 from platform_core.service import PlatformService
 from platform_core.simulate import SimulationConfig, simulate
+from tests.pipelines.location import defs_on
 
 REPO = Path(__file__).resolve().parents[2]
 END = utcnow().replace(second=0, microsecond=0) - timedelta(hours=2)
@@ -88,15 +89,7 @@ class Platform:
         self.warehouse = warehouse
 
     def run(self, trust_model: TrustModel | None = None) -> PipelineRun:
-        defs = build_defs(
-            {
-                "platform_db": PlatformDatabase(
-                    url=self.engine.url.render_as_string(hide_password=False)
-                ),
-                "warehouse": Warehouse(path=str(self.warehouse)),
-                "trust_model": trust_model or TrustModel(),
-            }
-        )
+        defs = defs_on(self.engine, self.warehouse, trust_model)
         outcome = run_pipeline(dg.DagsterInstance.ephemeral(), defs=defs)
         assert outcome.success, outcome.failed_steps
         assert outcome.failed_checks == []
@@ -311,15 +304,7 @@ def test_runs_killed_during_trust_and_write_back_leave_both_sides_in_agreement(
 
 
 def test_records_lost_on_the_platform_are_found_and_sent_again(platform: Platform) -> None:
-    defs = build_defs(
-        {
-            "platform_db": PlatformDatabase(
-                url=platform.engine.url.render_as_string(hide_password=False)
-            ),
-            "warehouse": Warehouse(path=str(platform.warehouse)),
-            "trust_model": TrustModel(),
-        }
-    )
+    defs = defs_on(platform.engine, platform.warehouse)
 
     def run(job: str, run_config: dict | None = None) -> tuple[dict, dict]:
         result = defs.resolve_job_def(job).execute_in_process(

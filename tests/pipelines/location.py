@@ -1,0 +1,24 @@
+"""The code location's own Definitions on a test's platform database and warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from sqlalchemy import Engine
+
+from pipelines.definitions import build_defs
+from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
+
+
+def defs_on(
+    engine: Engine, warehouse: Path, trust_model: TrustModel | None = None
+) -> dg.Definitions:
+    """Every asset, check, job, schedule and sensor, on these resources (default trust model)."""
+    return build_defs(
+        {
+            "platform_db": PlatformDatabase(url=engine.url.render_as_string(hide_password=False)),
+            "warehouse": Warehouse(path=str(warehouse)),
+            "trust_model": trust_model or TrustModel(),
+        }
+    )
