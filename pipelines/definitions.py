@@ -6,6 +6,7 @@ import dagster as dg
 
 from pipelines.ingest.assets import raw_assets
 from pipelines.ingest.checks import raw_checks
+from pipelines.intermediate.checks import intermediate_checks
 from pipelines.jobs import (
     daily_checks,
     daily_checks_schedule,
@@ -16,11 +17,6 @@ from pipelines.jobs import (
     publish_warehouse,
     touched_days_sensor,
 )
-from pipelines.metrics.assets import (
-    agent_liveness,
-    metrics_rollup_daily,
-    metrics_rollup_hourly,
-)
 from pipelines.metrics.checks import metrics_checks
 from pipelines.resources import (
     DEFAULT_WAREHOUSE_PATH,
@@ -29,34 +25,29 @@ from pipelines.resources import (
     Warehouse,
     env_or_default,
 )
-from pipelines.staging.assets import executions_all, quarantine, staging_views, touched_days
-from pipelines.staging.checks import staging_checks
-from pipelines.trust.assets import trust, trust_scores
+from pipelines.sql_assets import grain_checks, sql_assets
+from pipelines.sql_models import load_graph
+from pipelines.trust.assets import trust, trust_records
 from pipelines.trust.checks import trust_checks
-from pipelines.usage.assets import agent_usage_daily, agent_usage_summary, user_activity
 from pipelines.usage.checks import usage_checks
-from pipelines.warehouse.assets import published_warehouse
+from pipelines.warehouse.assets import build_published_warehouse
 from platform_core.config import default_database_url
 
+GRAPH = load_graph()
+#: Everything but publish: the raw mirrors, one asset per SQL model, and what Python drives.
+BUILT = [*raw_assets, *sql_assets(GRAPH), trust, trust_records]
+#: Publish follows every asset the hourly job builds (the day-partitioned marts are published
+#: after their own runs).
 ASSETS = [
-    *raw_assets,
-    quarantine,
-    staging_views,
-    executions_all,
-    touched_days,
-    trust,
-    trust_scores,
-    agent_usage_daily,
-    agent_usage_summary,
-    user_activity,
-    metrics_rollup_hourly,
-    metrics_rollup_daily,
-    agent_liveness,
-    published_warehouse,
+    *BUILT,
+    build_published_warehouse(
+        key for asset in BUILT if asset.partitions_def is None for key in asset.keys
+    ),
 ]
 CHECKS = [
     *raw_checks,
-    *staging_checks,
+    *grain_checks(GRAPH),
+    *intermediate_checks,
     *trust_checks,
     *usage_checks,
     *metrics_checks,

@@ -16,19 +16,21 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.partitions import daily_partitions
+from pipelines.sql_models import load_graph
 from pipelines.trust.checks import DAILY_TRUST_CHECKS
+from pipelines.warehouse.assets import PUBLISHED
 
 PIPELINE_JOB = "platform_pipeline"
 DAILY_JOB = "daily_marts"
 PUBLISH_JOB = "publish_warehouse"
 CHECKS_JOB = "daily_checks"
 
+#: The day-partitioned models of sql/ (``materialized: day_partitioned``).
 DAILY_ASSETS = dg.AssetSelection.assets(
-    ["marts", "agent_usage_daily"],
-    ["marts", "metrics_rollup_hourly"],
-    ["marts", "metrics_rollup_daily"],
+    *(m.key for m in load_graph().sql_assets() if m.materialized == "day_partitioned")
 )
-PUBLISH_ASSET = dg.AssetSelection.assets(["ops", "published_warehouse"])
+PUBLISH_ASSET = dg.AssetSelection.assets(PUBLISHED)
+TOUCHED_DAYS = dg.AssetKey(["ops", "touched_days"])
 DAILY_CHECKS = dg.AssetSelection.checks(*DAILY_TRUST_CHECKS)
 
 platform_pipeline = dg.define_asset_job(
@@ -81,12 +83,12 @@ daily_checks_schedule = dg.ScheduleDefinition(
 
 
 def touched_days_of_run(instance: dg.DagsterInstance, run_id: str) -> list[str]:
-    """The days the ``ops/touched_days`` asset recorded in that run."""
+    """The days the ``ops/touched_days`` asset recorded in that run (its metadata)."""
     for record in instance.get_records_for_run(
         run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
     ).records:
         materialization = record.event_log_entry.asset_materialization
-        if materialization and materialization.asset_key == dg.AssetKey(["ops", "touched_days"]):
+        if materialization and materialization.asset_key == TOUCHED_DAYS:
             return list(materialization.metadata["touched_days"].value)
     return []
 

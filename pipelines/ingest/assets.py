@@ -7,8 +7,6 @@ from pipelines.ingest.load import LoadResult, load_table
 from pipelines.ingest.tables import SOURCE_TABLES, SourceTable
 from pipelines.resources import PlatformDatabase, Warehouse
 
-GROUP = "ingest"
-
 
 def raw_key(table: str) -> dg.AssetKey:
     """The asset key of a raw mirror: ``["raw", table]``, like its warehouse name."""
@@ -43,7 +41,7 @@ def build_raw_asset(table: SourceTable) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=raw_key(table.name),
-        group_name=GROUP,
+        group_name="raw",
         kinds={"duckdb"},
         description=(
             f"Mirror of the platform table `{table.name}`, read incrementally {how}. "

@@ -1,1 +1,1 @@
-"""Metrics: hourly and daily rollups of agent metric points (partitioned), agent liveness."""
+"""Metrics: the checks of the metrics marts (the rollups and liveness are sql/marts/ files)."""

@@ -5,32 +5,41 @@ import dagster as dg
 from pydantic import Field
 
 from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
+from pipelines.sql_assets import asset_deps, asset_key, definition_metadata
+from pipelines.sql_models import load_graph
 from pipelines.trust.model import update_trust
 from pipelines.trust.writeback import write_back
 from platform_core.db import make_engine
 from platform_core.models import utcnow
 
-GROUP = "trust"
+GRAPH = load_graph()
+EVENTS, STATE = ("marts", "trust_events"), ("marts", "agent_trust")
+#: The write-back's key: the platform table it fills (it also sets agents.trust_score).
+WRITEBACK = ("platform", "trust_records")
 
 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            ["marts", "trust_events"],
-            group_name=GROUP,
-            deps=[["marts", "executions_all"], ["staging", "stg_agent_reviews"]],
+            asset_key(EVENTS),
+            group_name="marts",
+            # What the step files of sql/intermediate/trust/ read (agents, executions, reviews).
+            deps=asset_deps(GRAPH, EVENTS, STATE),
             kinds={"duckdb"},
+            metadata=definition_metadata(GRAPH.model(*EVENTS)),
             description=(
                 "One row per event that moves an agent's trust (terminal execution or review) "
                 "with a record id derived from its source, before/after scores and delta. "
-                "Time-decayed Beta reputation; see pipelines/trust/model.py."
+                "Time-decayed Beta reputation; see pipelines/trust/model.py and its steps in "
+                "sql/intermediate/trust/."
             ),
         ),
         dg.AssetSpec(
-            ["marts", "agent_trust"],
-            group_name=GROUP,
-            deps=[["staging", "stg_agents"]],
+            asset_key(STATE),
+            group_name="marts",
+            deps=asset_deps(GRAPH, EVENTS, STATE),
             kinds={"duckdb"},
+            metadata=definition_metadata(GRAPH.model(*STATE)),
             description="Each agent's current trust score (0.5 with no evidence) and model state.",
         ),
     ],
@@ -49,7 +58,7 @@ def trust(context: dg.AssetExecutionContext, warehouse: Warehouse, trust_model: 
         f"{result.agents_changed} agents ({result.agents_recomputed} recomputed)"
     )
     yield dg.MaterializeResult(
-        asset_key=["marts", "trust_events"],
+        asset_key=asset_key(EVENTS),
         metadata={
             "events_applied": dg.MetadataValue.int(result.events_applied),
             "events_total": dg.MetadataValue.int(total),
@@ -57,7 +66,7 @@ def trust(context: dg.AssetExecutionContext, warehouse: Warehouse, trust_model: 
         },
     )
     yield dg.MaterializeResult(
-        asset_key=["marts", "agent_trust"],
+        asset_key=asset_key(STATE),
         metadata={
             "agents": dg.MetadataValue.int(agents),
             "agents_changed": dg.MetadataValue.int(result.agents_changed),
@@ -78,17 +87,19 @@ class WritebackConfig(dg.Config):
 
 
 @dg.asset(
-    key=["platform", "trust_scores"],
-    group_name=GROUP,
-    deps=[["marts", "trust_events"], ["marts", "agent_trust"]],
+    key=asset_key(WRITEBACK),
+    group_name="platform",
+    # What sql/platform/trust_records.sql reads: marts.trust_events and marts.agent_trust.
+    deps=asset_deps(GRAPH, WRITEBACK),
     kinds={"postgres", "sqlite"},
+    metadata=definition_metadata(GRAPH.model(*WRITEBACK)),
     description=(
         "Writes trust back to the platform database: agents.trust_score and one "
         "trust_records row per event (seed 004's audit trail), idempotently and in batches. "
         "Part of the regular pipeline: the platform routes by trust."
     ),
 )
-def trust_scores(
+def trust_records(
     context: dg.AssetExecutionContext,
     config: WritebackConfig,
     warehouse: Warehouse,

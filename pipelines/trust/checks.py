@@ -11,14 +11,14 @@ platform record id).
 import dagster as dg
 
 from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
+from pipelines.sql_assets import asset_key
+from pipelines.trust.assets import WRITEBACK
 from pipelines.trust.cursor import read_cursor
 from pipelines.trust.model import recompute_matches
-from pipelines.trust.writeback import record_counts
-from pipelines.warehouse.checks import unique_key_check
+from pipelines.trust.writeback import QUERIES, record_counts
 from platform_core.db import make_engine
 from platform_core.trust_writes import score_changes, stored_trust_scores, trust_record_ids
 
-WRITEBACK = ["platform", "trust_scores"]
 SAMPLE = 10
 
 
@@ -61,7 +61,7 @@ def incremental_equals_full_recompute(
 
 
 @dg.asset_check(
-    asset=WRITEBACK,
+    asset=asset_key(WRITEBACK),
     name="platform_agrees_with_warehouse",
     description=(
         "After the write-back, every agent's agents.trust_score on the platform equals "
@@ -80,9 +80,7 @@ def platform_agrees_with_warehouse(
     engine = make_engine(platform_db.url)
     try:
         with warehouse.connect(marts=True) as con:
-            scores = dict(
-                con.execute("select agent_id, trust_score from marts.agent_trust").fetchall()
-            )
+            scores = dict(con.execute(QUERIES["scores"]).fetchall())
             unsent = con.execute(
                 "select count(*) from marts.trust_events where seq > ?", [read_cursor(con)]
             ).fetchall()[0][0]
@@ -105,13 +103,13 @@ def platform_agrees_with_warehouse(
 
 
 @dg.asset_check(
-    asset=WRITEBACK,
+    asset=asset_key(WRITEBACK),
     name="platform_has_every_trust_record",
     description=(
         "Every record_id in marts.trust_events is in the platform's trust_records (exact, id "
         "by id; reads every platform record id, so it runs daily in the daily_checks job). "
         "Platform records the warehouse no longer holds are counted, not failed. To repair, "
-        "run platform_pipeline with the platform/trust_scores config resend_all: true."
+        "run platform_pipeline with the platform/trust_records config resend_all: true."
     ),
 )
 def platform_has_every_trust_record(
@@ -157,10 +155,9 @@ def platform_has_every_trust_record(
 #: Checks that read whole histories: the daily_checks job runs them, not the hourly run.
 DAILY_TRUST_CHECKS = [incremental_equals_full_recompute, platform_has_every_trust_record]
 
+#: The unique_grain checks of trust_events and agent_trust come from their files' headers.
 trust_checks = [
     trust_in_unit_interval,
-    unique_key_check("marts.trust_events", ("record_id",)),
-    unique_key_check("marts.agent_trust", ("agent_id",)),
     platform_agrees_with_warehouse,
     *DAILY_TRUST_CHECKS,
 ]

@@ -15,7 +15,7 @@ Beta Reputation System with a forgetting factor, in the form Storj uses for node
 
 Decay happens between events, never against the wall clock: a run with no new events changes
 no score. Whole histories are computed set-wise with window functions from the closed form
-(``sql/marts/trust/trust_apply.sql``), not a Python loop per event.
+(``sql/intermediate/trust/06_apply.sql``), not a Python loop per event.
 
 Incremental and idempotent: each event's ``record_id`` is derived from the model version and
 its source, so a run applies only events it has not applied. An event that arrives late (its
@@ -24,6 +24,12 @@ recomputed from all its events; a change of parameters (a new version) recompute
 agent. Either way the state equals a full recompute, which ``recompute_matches`` checks.
 Events appended by any of these paths are numbered above the write-back cursor
 (pipelines/trust/cursor.py), so the platform write-back sends each of them.
+
+The SQL is in ``sql/intermediate/trust/``, one file per step, numbered in the order
+:func:`update_trust` runs them (each file says its inputs, outputs and parameters): 01 the
+events, 02 new events and agents to recompute, 03 what to apply, then per batch 04 starting
+state, 05 the batch, 06 apply, 07 append to ``marts.trust_events``, 08 update
+``marts.agent_trust``; 09 agents without events and cleanup.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from datetime import datetime
 
 import duckdb
 
-from pipelines.sql_files import execute_script, run_model
+from pipelines.sql_files import run_model
 from pipelines.trust.cursor import next_seq, read_cursor
 
 #: Keep each applied batch within this many half-lives of its start: 2**900 is far from
@@ -83,22 +89,28 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
     return rows[0][0] if rows else None
 
 
+STEPS = "intermediate/trust"
+
+
+def _step(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> None:
+    """Run one step file of ``sql/intermediate/trust/`` (each says its inputs and outputs)."""
+    run_model(con, f"{STEPS}/{name}.sql", params)
+
+
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create ``marts.trust_events`` and ``marts.agent_trust`` if missing."""
-    run_model(con, "marts/trust/trust_events.sql")
-    run_model(con, "marts/trust/agent_trust.sql")
+    run_model(con, "marts/trust_events.sql")
+    run_model(con, "marts/agent_trust.sql")
 
 
 def build_source(con: duckdb.DuckDBPyConnection, params: TrustParameters) -> None:
-    """Materialise every trust event from executions_all and reviews into ``_trust_source``."""
-    run_model(
+    """Step 1: every trust event from executions_all and reviews, into ``_trust_source``."""
+    _step(
         con,
-        "marts/trust/trust_event_source.sql",
-        {
-            "model_version": params.version,
-            "timeout_weight": params.timeout_weight,
-            "review_weight": params.review_weight,
-        },
+        "01_event_source",
+        model_version=params.version,
+        timeout_weight=params.timeout_weight,
+        review_weight=params.review_weight,
     )
 
 
@@ -126,142 +138,44 @@ def _update_trust(
     ensure_tables(con)
     build_source(con, params)
     version = params.version
-    # Agents to recompute from scratch: state under another version, or a new event that is
-    # not after the agent's last applied one.
-    execute_script(
-        con,
-        """
-        create or replace temp table _trust_new as
-        select s.* from _trust_source as s
-        where s.record_id not in (select record_id from marts.trust_events);
-
-        create or replace temp table _trust_recompute as
-        select agent_id from marts.agent_trust where model_version <> $version
-        union
-        select n.agent_id
-        from _trust_new as n
-        join marts.agent_trust as a using (agent_id)
-        where a.last_event_at is not null
-          and (n.occurred_at, n.event_key) <= (a.last_event_at, a.last_event_key);
-        """,
-        {"version": version},
-    )
+    _step(con, "02_new_and_recompute", version=version)
     recomputed = _scalar(con, "select count(*) from _trust_recompute")
-    execute_script(
-        con,
-        """
-        -- Events of recomputed agents the platform already has keep their seq (at or below
-        -- the write-back cursor): recomputing an agent after a late event must not send its
-        -- whole history again (the platform keeps a record's first values; the audit trail is
-        -- append-only). A new version changes every record_id, so nothing is kept then.
-        create or replace temp table _trust_sent as
-        select record_id, seq from marts.trust_events
-        where agent_id in (select agent_id from _trust_recompute) and seq <= $cursor;
-
-        delete from marts.trust_events
-        where agent_id in (select agent_id from _trust_recompute);
-        delete from marts.agent_trust
-        where agent_id in (select agent_id from _trust_recompute);
-
-        create or replace temp table _trust_pending as
-        select * from _trust_new where agent_id not in (select agent_id from _trust_recompute)
-        union all
-        select * from _trust_source where agent_id in (select agent_id from _trust_recompute);
-        """,
-        {"cursor": read_cursor(con)},
-    )
+    _step(con, "03_pending", cursor=read_cursor(con))
     applied = 0
     changed: set[int] = set()
     # Usually one pass; a history spanning more than MAX_HALF_LIVES_PER_BATCH half-lives is
     # applied in consecutive slices, each starting from the state the previous one left.
     while _scalar(con, "select count(*) from _trust_pending"):
-        execute_script(
-            con,
-            """
-            create or replace temp table _trust_start as
-            select p.agent_id,
-                   coalesce(any_value(a.positive_evidence), 0.0) as r0,
-                   coalesce(any_value(a.negative_evidence), 0.0) as s0,
-                   coalesce(any_value(a.last_event_at), min(p.occurred_at)) as t0,
-                   coalesce(any_value(a.trust_score), 0.5) as trust0,
-                   max(p.occurred_at) as last_pending_at
-            from _trust_pending as p
-            left join marts.agent_trust as a using (agent_id)
-            group by p.agent_id;
-            """,
-        )
+        _step(con, "04_start")
         too_long = con.execute(
             "select count(*) from _trust_start where (epoch(last_pending_at) - epoch(t0)) / ? > ?",
             [params.half_life_seconds, MAX_HALF_LIVES_PER_BATCH],
         ).fetchall()[0][0]
         if too_long:
-            execute_script(
+            _step(
                 con,
-                """
-                create or replace temp table _trust_batch as
-                select p.* from _trust_pending as p join _trust_start as s using (agent_id)
-                where (epoch(p.occurred_at) - epoch(s.t0)) / $half_life_seconds <= $max_span;
-
-                delete from _trust_pending
-                where record_id in (select record_id from _trust_batch);
-                """,
-                {
-                    "half_life_seconds": params.half_life_seconds,
-                    "max_span": MAX_HALF_LIVES_PER_BATCH,
-                },
+                "05_batch_split",
+                half_life_seconds=params.half_life_seconds,
+                max_span=MAX_HALF_LIVES_PER_BATCH,
             )
         else:  # the common case: everything fits one pass, no copy
-            execute_script(
-                con,
-                "drop table if exists _trust_batch;"
-                " alter table _trust_pending rename to _trust_batch;"
-                " create temp table _trust_pending as select * from _trust_batch limit 0;",
-            )
+            _step(con, "05_batch_whole")
         # Above every kept event and the write-back cursor, never below: recomputed agents'
-        # events were deleted above, and renumbering them from the remaining max would put
+        # events were deleted in step 3, and renumbering them from the remaining max would put
         # them under the cursor, where the write-back never looks.
         first_seq = next_seq(con)
-        run_model(
-            con, "marts/trust/trust_apply.sql", {"half_life_seconds": params.half_life_seconds}
-        )
-        run_model(
+        _step(con, "06_apply", half_life_seconds=params.half_life_seconds)
+        _step(
             con,
-            "marts/trust/trust_events_append.sql",
-            {"model_version": version, "applied_at": run_at, "first_seq": first_seq},
+            "07_append_events",
+            model_version=version,
+            applied_at=run_at,
+            first_seq=first_seq,
         )
         applied += _scalar(con, "select coalesce(sum(events), 0) from _trust_end")
         changed |= {r[0] for r in con.execute("select agent_id from _trust_end").fetchall()}
-        execute_script(
-            con,
-            """
-            insert or replace into marts.agent_trust
-            select e.agent_id, e.trust, e.r, e.s,
-                   coalesce(a.event_count, 0) + e.events, e.last_at, e.last_key,
-                   $version, $run_at
-            from _trust_end as e
-            left join marts.agent_trust as a using (agent_id);
-            """,
-            {"version": version, "run_at": run_at},
-        )
-    # Every agent has a row: 0.5 and no evidence until its first event.
-    execute_script(
-        con,
-        """
-        insert into marts.agent_trust
-        select agent_id, 0.5, 0.0, 0.0, 0, null, null, $version, $run_at
-        from staging.stg_agents
-        where agent_id not in (select agent_id from marts.agent_trust);
-
-        drop table if exists _trust_new;
-        drop table if exists _trust_recompute;
-        drop table if exists _trust_sent;
-        drop table if exists _trust_pending;
-        drop table if exists _trust_batch;
-        drop table if exists _trust_start;
-        drop table if exists _trust_end;
-        """,
-        {"version": version, "run_at": run_at},
-    )
+        _step(con, "08_update_state", version=version, run_at=run_at)
+    _step(con, "09_finish", version=version, run_at=run_at)
     return TrustUpdate(int(applied), len(changed), int(recomputed or 0))
 
 
@@ -273,33 +187,13 @@ def recompute_matches(
     Returns (matches, agents compared, largest absolute trust difference).
     """
     build_source(con, params)
-    execute_script(
-        con,
-        """
-        create or replace temp table _trust_pending as select * from _trust_source;
-        create or replace temp table _trust_start as
-        select agent_id, 0.0 as r0, 0.0 as s0, min(occurred_at) as t0, 0.5 as trust0
-        from _trust_pending group by agent_id;
-        create or replace temp table _trust_batch as select * from _trust_pending;
-        """,
-    )
-    # The same SQL as the update, into temp tables only: marts.trust_events stays untouched.
-    run_model(con, "marts/trust/trust_apply.sql", {"half_life_seconds": params.half_life_seconds})
-    rows = con.execute(
-        """
-        select count(*),
-               coalesce(max(abs(coalesce(a.trust_score, 0.5) - e.trust)), 0.0),
-               coalesce(max(abs(coalesce(a.positive_evidence, 0) - e.r)), 0.0),
-               coalesce(max(abs(coalesce(a.negative_evidence, 0) - e.s)), 0.0)
-        from _trust_end as e
-        left join marts.agent_trust as a using (agent_id)
-        """
+    _step(con, "recompute_start")
+    # The same step 6 as the update, into temp tables only: the marts stay untouched.
+    _step(con, "06_apply", half_life_seconds=params.half_life_seconds)
+    _step(con, "recompute_compare")
+    compared, trust_diff, r_diff, s_diff = con.execute(
+        "select agents, trust_diff, r_diff, s_diff from _trust_recompute_diff"
     ).fetchall()[0]
-    execute_script(
-        con,
-        "drop table _trust_applied; drop table _trust_end;"
-        " drop table _trust_batch; drop table _trust_start; drop table _trust_pending",
-    )
-    compared, trust_diff, r_diff, s_diff = rows
+    con.execute("drop table _trust_recompute_diff")
     worst = max(trust_diff, r_diff, s_diff)
     return worst <= tolerance, int(compared), float(trust_diff)

@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import Engine
 
+from pipelines.sql_models import read_queries
 from pipelines.trust.cursor import advance_cursor, read_cursor
 from platform_core.models import utcnow
 from platform_core.trust_writes import (
@@ -37,15 +38,12 @@ from platform_core.trust_writes import (
 #: speed, small enough to keep the memory of one Arrow batch small (~30 MB).
 BATCH = 100_000
 
-#: One range of events as the platform's trust_records columns.
-EVENTS_IN_RANGE = """
-select record_id, agent_id, event_type,
-       source_execution_id as execution_id, source_review_id as review_id,
-       trust_delta, trust_score_before, trust_score_after, reason, model_version,
-       occurred_at as created_at
-from marts.trust_events
-where seq > ? and seq <= ?
-"""
+#: The warehouse side of the write-back: named queries over marts.trust_events/agent_trust.
+QUERIES = read_queries("platform/trust_records.sql")
+
+
+def _one(con: duckdb.DuckDBPyConnection, query: str, *params: object) -> int:
+    return int(con.execute(QUERIES[query], list(params)).fetchall()[0][0])
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,7 @@ def write_back(
     """
     if batch <= 0:
         raise ValueError(f"batch must be positive, got {batch}")
-    top = int(con.execute("select coalesce(max(seq), 0) from marts.trust_events").fetchall()[0][0])
+    top = _one(con, "top_seq")
     cursor = 0 if resend_all else read_cursor(con)
     received, inserted, bulk = _send_from(con, engine, cursor, top, batch)
     resent_for: dict[str, int] = {}
@@ -89,7 +87,7 @@ def write_back(
         if resent_for:
             again = _send_from(con, engine, 0, top, batch)
             received, inserted, bulk = received + again[0], inserted + again[1], again[2]
-    scores = dict(con.execute("select agent_id, trust_score from marts.agent_trust").fetchall())
+    scores = dict(con.execute(QUERIES["scores"]).fetchall())
     changes = set_trust_scores(engine, scores, utcnow())
     return WritebackResult(received, inserted, bulk, changes, max(cursor, top), resent_for)
 
@@ -111,9 +109,7 @@ class RecordCounts:
 def record_counts(con: duckdb.DuckDBPyConnection, engine: Engine) -> RecordCounts:
     """Count both sides, for each model version the warehouse holds (a sequential scan of
     trust_records on the platform: 0.4 s at 2.1M records)."""
-    events = dict(
-        con.execute("select model_version, count(*) from marts.trust_events group by 1").fetchall()
-    )
+    events = dict(con.execute(QUERIES["events_by_version"]).fetchall())
     return RecordCounts(events, trust_record_counts(engine, events))
 
 
@@ -122,9 +118,7 @@ def _send_from(
 ) -> tuple[int, int, bool]:
     """Send the events with cursor < seq <= top in one platform transaction, then move the
     cursor to ``top``. Returns (records sent, records inserted, bulk path used)."""
-    pending = con.execute(
-        "select count(*) from marts.trust_events where seq > ? and seq <= ?", [cursor, top]
-    ).fetchall()[0][0]
+    pending = _one(con, "pending_events", cursor, top)
     if not pending:
         return 0, 0, False
 
@@ -132,7 +126,7 @@ def _send_from(
         low = cursor
         while low < top:
             high = min(low + batch, top)
-            yield con.sql(EVENTS_IN_RANGE, params=[low, high]).to_arrow_table()
+            yield con.sql(QUERIES["events_in_range"], params=[low, high]).to_arrow_table()
             low = high
 
     load = load_trust_records(engine, ranges(), expected=pending)

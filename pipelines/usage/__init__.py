@@ -1,1 +1,1 @@
-"""Usage: per-agent daily usage (partitioned), all-time agent summary, user activity."""
+"""Usage: the checks of the usage marts (the marts themselves are sql/marts/ files)."""

@@ -1,10 +1,13 @@
-"""Checks on the usage marts: grain, reconciliation with staging, freshness."""
+"""Checks on the usage marts: reconciliation with executions_all, freshness.
+
+Their unique_grain checks come from the ``grain:`` headers of their SQL files.
+"""
 
 # No `from __future__ import annotations`: Dagster inspects type hints at runtime.
 import dagster as dg
 
 from pipelines.resources import Warehouse
-from pipelines.warehouse.checks import newest_day_check, unique_key_check
+from pipelines.warehouse.checks import newest_day_check
 
 
 @dg.asset_check(
@@ -13,7 +16,7 @@ from pipelines.warehouse.checks import newest_day_check, unique_key_check
     blocking=True,
     description=(
         "For every day in the mart, its executions (and each outcome) add up to the clean "
-        "executions of that day in marts.executions_all."
+        "executions of that day in intermediate.executions_all."
     ),
 )
 def usage_daily_reconciles(warehouse: Warehouse) -> dg.AssetCheckResult:
@@ -32,7 +35,7 @@ def usage_daily_reconciles(warehouse: Warehouse) -> dg.AssetCheckResult:
                        count(*) filter (where status = 'failed') as f,
                        count(*) filter (where status = 'timeout') as t,
                        count(*) filter (where status = 'cancelled') as x
-                from marts.executions_all
+                from intermediate.executions_all
                 where not is_quarantined
                   and created_at::date in (select day from mart)
                 group by 1
@@ -60,8 +63,8 @@ def usage_summary_reconciles(warehouse: Warehouse) -> dg.AssetCheckResult:
     with warehouse.connect(marts=True) as con:
         mart, source = con.execute(
             "select (select coalesce(sum(total_executions), 0) from marts.agent_usage_summary),"
-            " (select count(*) from marts.executions_all where not is_quarantined"
-            "  and agent_id in (select agent_id from staging.stg_agents))"
+            " (select count(*) from intermediate.executions_all where not is_quarantined"
+            "  and agent_id in (select agent_id from intermediate.valid_agents))"
         ).fetchall()[0]
     return dg.AssetCheckResult(
         passed=mart == source, metadata={"mart_total": int(mart), "executions": int(source)}
@@ -73,12 +76,9 @@ usage_checks = [
     newest_day_check(
         "marts.agent_usage_daily",
         "day",
-        "(select * from marts.executions_all where not is_quarantined)",
+        "(select * from intermediate.executions_all where not is_quarantined)",
         "created_at::date",
         "clean executions",
     ),
     usage_summary_reconciles,
-    unique_key_check("marts.agent_usage_daily", ("agent_id", "day")),
-    unique_key_check("marts.agent_usage_summary", ("agent_id",)),
-    unique_key_check("marts.user_activity", ("user_id",)),
 ]

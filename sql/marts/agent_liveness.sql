@@ -1,16 +1,20 @@
 -- marts.agent_liveness: agents whose heartbeat is older than the threshold (grain: agent_id).
 -- Parameters: $run_at, $stale_after_minutes. Approved and active agents only: the others are
 -- not expected to be running.
+-- materialized: table
+-- grain: agent_id
+-- report: silent_agents = count(*)
+-- config: stale_after_minutes = 30 (minutes a heartbeat may be old before the agent counts as silent)
 create or replace table marts.agent_liveness as
 with
 agents as (
     select agent_id, agent_name, status, last_heartbeat_at
-    from staging.stg_agents
+    from intermediate.valid_agents
     where status in ('approved', 'active')
 ),
 beats as (
     select agent_id, max(recorded_at) as last_heartbeat_point_at
-    from staging.stg_agent_metrics
+    from intermediate.valid_agent_metrics
     where metric_name = 'heartbeat'
     group by agent_id
 )

@@ -4,6 +4,10 @@
 -- Executions count on the UTC day they were created; quarantined rows are left out.
 -- Executions and hirings are aggregated separately and then joined (joining the two child
 -- tables first, as seed 000's statistics query does, multiplies rows).
+-- materialized: day_partitioned
+-- partition_day: day
+-- grain: agent_id, day
+-- report: rows = count(*), executions = coalesce(sum(executions), 0)
 create table if not exists marts.agent_usage_daily (
     agent_id bigint not null,
     day date not null,
@@ -31,7 +35,7 @@ with
 executions as (
     select agent_id, user_id, status, duration_ms, cpu_usage, memory_usage,
            created_at::date as day
-    from marts.executions_all
+    from intermediate.executions_all
     where not is_quarantined
       and created_at >= $start_day and created_at < $end_day
 ),
@@ -53,12 +57,12 @@ execution_stats as (
 ),
 hiring_stats as (
     select agent_id, hired_at::date as day, count(*) as new_hirings
-    from staging.stg_hirings
+    from intermediate.valid_hirings
     where hired_at >= $start_day and hired_at < $end_day
     group by agent_id, day
 ),
 agents as (
-    select agent_id, pricing_model, price_per_use from staging.stg_agents
+    select agent_id, pricing_model, price_per_use from intermediate.valid_agents
 )
 select coalesce(e.agent_id, h.agent_id) as agent_id,
        coalesce(e.day, h.day) as day,

@@ -1,18 +1,21 @@
 -- marts.agent_usage_summary: one row per agent, all time (grain: agent_id).
--- Executions come from marts.executions_all (every execution ever ingested, purged ones
+-- Executions come from intermediate.executions_all (every execution ever ingested, purged ones
 -- included), quarantined rows left out;
 -- hirings, executions and reviews are each aggregated on their own, then joined to agents.
 -- Parameter: $run_at (what "active" hirings are measured against).
+-- materialized: table
+-- grain: agent_id
+-- report: rows = count(*)
 create or replace table marts.agent_usage_summary as
 with
-agents as (select agent_id, agent_name from staging.stg_agents),
+agents as (select agent_id, agent_name from intermediate.valid_agents),
 hiring_stats as (
     select agent_id,
            count(*) as total_hirings,
            count(*) filter (
                where status = 'active' and (expires_at is null or expires_at > $run_at)
            ) as active_hirings
-    from staging.stg_hirings
+    from intermediate.valid_hirings
     group by agent_id
 ),
 execution_stats as (
@@ -27,13 +30,13 @@ execution_stats as (
            count(distinct user_id) as unique_users,
            min(created_at) as first_execution_at,
            max(created_at) as last_execution_at
-    from marts.executions_all
+    from intermediate.executions_all
     where not is_quarantined
     group by agent_id
 ),
 review_stats as (
     select agent_id, avg(rating) as average_rating, count(*) as rating_count
-    from staging.stg_agent_reviews
+    from intermediate.valid_agent_reviews
     group by agent_id
 ),
 trust as (select agent_id, trust_score from marts.agent_trust)

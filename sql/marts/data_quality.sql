@@ -1,5 +1,8 @@
 -- marts.data_quality: quarantine counts per table and rule, one snapshot per run.
--- Grain: one row per (checked_at, table_name, rule). Parameter: $run_at.
+-- Parameter: $run_at.
+-- materialized: incremental
+-- grain: checked_at, table_name, rule
+-- report: snapshots = count(distinct checked_at)
 create table if not exists marts.data_quality (
     checked_at timestamp not null,
     table_name varchar not null,
@@ -12,15 +15,15 @@ delete from marts.data_quality where checked_at = $run_at;
 
 insert into marts.data_quality
 with table_sizes as (
-    select 'executions' as table_name, count(*) as table_rows from raw.executions
-    union all select 'hirings', count(*) from raw.hirings
-    union all select 'agents', count(*) from raw.agents
-    union all select 'users', count(*) from raw.users
-    union all select 'agent_reviews', count(*) from raw.agent_reviews
-    union all select 'agent_metrics', count(*) from raw.agent_metrics
+    select 'executions' as table_name, count(*) as table_rows from staging.stg_executions
+    union all select 'hirings', count(*) from staging.stg_hirings
+    union all select 'agents', count(*) from staging.stg_agents
+    union all select 'users', count(*) from staging.stg_users
+    union all select 'agent_reviews', count(*) from staging.stg_agent_reviews
+    union all select 'agent_metrics', count(*) from staging.stg_agent_metrics
 )
 select $run_at, q.table_name, q.rule, count(*) as quarantined_rows, any_value(s.table_rows)
-from marts.quarantine as q
+from intermediate.quarantine as q
 join table_sizes as s using (table_name)
 group by q.table_name, q.rule;
 
@@ -30,4 +33,4 @@ comment on column marts.data_quality.checked_at is 'the run that counted (UTC)';
 comment on column marts.data_quality.quarantined_rows is 'rows of table_name breaking rule';
 comment on column marts.data_quality.table_rows is 'all rows of table_name in raw at that run';
 comment on column marts.data_quality.table_name is 'platform table';
-comment on column marts.data_quality.rule is 'the rule broken (see marts.quarantine)';
+comment on column marts.data_quality.rule is 'the rule broken (see intermediate.quarantine)';

@@ -2,6 +2,10 @@
 -- bucket_start). Rebuilds the buckets in [$start_day, $end_day) from the points themselves
 -- (delete the slice, insert it again): a late point re-aggregates its bucket exactly.
 -- Percentiles come from the points, never from hourly percentiles.
+-- materialized: day_partitioned
+-- partition_day: bucket_start::date
+-- grain: agent_id, metric_name, bucket_start
+-- report: buckets = count(*), samples = coalesce(sum(samples), 0)
 create table if not exists marts.metrics_rollup_daily (
     agent_id bigint not null,
     metric_name varchar not null,
@@ -22,7 +26,7 @@ where bucket_start >= $start_day and bucket_start < $end_day;
 insert into marts.metrics_rollup_daily
 with points as (
     select agent_id, metric_name, metric_value, date_trunc('day', recorded_at) as bucket_start
-    from staging.stg_agent_metrics
+    from intermediate.valid_agent_metrics
     where recorded_at >= $start_day and recorded_at < $end_day
 ),
 rolled as (

@@ -1,6 +1,10 @@
 -- marts.metrics_rollup_hourly: per agent, metric and UTC hour (grain: agent_id, metric_name,
 -- bucket_start). Rebuilds the buckets in [$start_day, $end_day) from the points themselves
 -- (delete the slice, insert it again): a late point re-aggregates its bucket exactly.
+-- materialized: day_partitioned
+-- partition_day: bucket_start::date
+-- grain: agent_id, metric_name, bucket_start
+-- report: buckets = count(*), samples = coalesce(sum(samples), 0)
 create table if not exists marts.metrics_rollup_hourly (
     agent_id bigint not null,
     metric_name varchar not null,
@@ -21,7 +25,7 @@ where bucket_start >= $start_day and bucket_start < $end_day;
 insert into marts.metrics_rollup_hourly
 with points as (
     select agent_id, metric_name, metric_value, date_trunc('hour', recorded_at) as bucket_start
-    from staging.stg_agent_metrics
+    from intermediate.valid_agent_metrics
     where recorded_at >= $start_day and recorded_at < $end_day
 ),
 rolled as (

@@ -1,11 +1,14 @@
 -- marts.user_activity: one row per user (grain: user_id), all time.
 -- Hirings and executions are aggregated on their own, then joined to users.
+-- materialized: table
+-- grain: user_id
+-- report: rows = count(*)
 create or replace table marts.user_activity as
 with
-users as (select user_id, username from staging.stg_users),
+users as (select user_id, username from intermediate.valid_users),
 hiring_stats as (
     select user_id, count(distinct agent_id) as agents_hired
-    from staging.stg_hirings
+    from intermediate.valid_hirings
     where user_id is not null
     group by user_id
 ),
@@ -14,7 +17,7 @@ execution_stats as (
            count(*) as total_executions,
            count(*) filter (where status in ('failed', 'timeout')) as failed_executions,
            max(created_at) as last_execution_at
-    from marts.executions_all
+    from intermediate.executions_all
     where not is_quarantined and user_id is not null
     group by user_id
 )

@@ -1,4 +1,5 @@
 -- ops.ingest_runs: the ingest's run log (grain: one table in one run).
+-- materialized: bookkeeping (appended by the ingest, pipelines/ingest/load.py)
 create table if not exists ops.ingest_runs (
     table_name varchar not null,
     started_at timestamp not null,

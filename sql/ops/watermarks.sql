@@ -4,6 +4,7 @@
 -- rows. Two cursors of other kinds share the table: 'touched_days' (advanced_at: newest
 -- _ingested_at whose days were handed to the daily partitions) and 'trust_writeback'
 -- (last_id: highest marts.trust_events.seq on the platform; pipelines/trust/cursor.py).
+-- materialized: bookkeeping (created and advanced by the ingest, ops.touched_days and the trust write-back)
 create table if not exists ops.watermarks (
     table_name varchar primary key,
     updated_at timestamp,

@@ -1,5 +1,5 @@
--- staging.stg_agent_reviews: reviews that pass every rule (grain: review id).
+-- staging.stg_agent_reviews: reviews, typed and renamed (one row per raw.agent_reviews row).
+-- materialized: view
 create or replace view staging.stg_agent_reviews as
 select id as review_id, agent_id, reviewer_id, rating, comment, is_public, created_at, updated_at
-from raw.agent_reviews
-where id not in (select row_key from marts.quarantine where table_name = 'agent_reviews');
+from raw.agent_reviews;

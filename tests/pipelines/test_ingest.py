@@ -398,7 +398,9 @@ def test_invalid_utf8_lands_visible_and_quarantined_and_runs_stay_green(
             ("users", 2, "bytes that are not UTF-8 (shown as U+FFFD) in full_name"),
         ]
         assert (
-            con.execute("SELECT count(*) FROM staging.stg_users WHERE user_id = 2").fetchall()[0][0]
+            con.execute(
+                "SELECT count(*) FROM intermediate.valid_users WHERE user_id = 2"
+            ).fetchall()[0][0]
             == 0
         )
         assert (

@@ -501,3 +501,22 @@ def test_every_mart_table_and_column_is_commented(built: Built) -> None:
         " and (comment is null or comment = '')"
     )
     assert tables == []
+
+
+def test_every_warehouse_asset_key_names_a_table_or_view_that_exists(built: Built) -> None:
+    relations = {
+        (schema, name)
+        for schema, name in built.query(
+            "select schema_name, table_name from duckdb_tables()"
+            " union all select schema_name, view_name from duckdb_views() where not internal"
+        )
+    }
+    keys = {
+        tuple(key.path)
+        for key in built.defs.resolve_asset_graph().get_all_asset_keys()
+        if key.path[0] != "platform"  # platform/trust_records: the platform database's table
+    }
+    # ops/published_warehouse is the published file itself, which this query runs on.
+    keys.discard(("ops", "published_warehouse"))
+    assert keys - relations == set()
+    assert len(keys) >= 30  # 7 raw, 6 staging, 7 intermediate, 11 marts, 1 ops

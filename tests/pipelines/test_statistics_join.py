@@ -15,8 +15,7 @@ from sqlalchemy import Engine, text
 from pipelines.ingest.extract import open_reader
 from pipelines.ingest.load import load_table
 from pipelines.ingest.tables import INGESTED_TABLES, SOURCE_TABLES
-from pipelines.sql_files import run_model
-from pipelines.staging.assets import STAGING_VIEWS
+from pipelines.sql_models import build_in_order
 from pipelines.trust.model import TrustParameters, update_trust
 from pipelines.warehouse.files import connect_working
 from platform_core.service import PlatformService
@@ -84,18 +83,15 @@ def test_naive_join_multiplies_and_the_marts_do_not(engine: Engine, tmp_path: Pa
     with connect_working(published) as con:
         for table in INGESTED_TABLES:
             load_table(con, reader, SOURCE_TABLES[table])
-        now = {"run_at": T0 + timedelta(hours=1)}
-        run_model(con, "marts/quarantine.sql", now)
-        for view in STAGING_VIEWS:
-            run_model(con, f"staging/{view}.sql")
-        run_model(con, "marts/executions_all.sql")
-        update_trust(con, TrustParameters(), T0 + timedelta(hours=1))
-        run_model(con, "marts/agent_usage_summary.sql", now)
-        run_model(con, "marts/user_activity.sql")
-        run_model(
+        trust = lambda: update_trust(con, TrustParameters(), T0 + timedelta(hours=1))  # noqa: E731
+        build_in_order(
             con,
-            "marts/agent_usage_daily.sql",
-            {"start_day": T0.date(), "end_day": T0.date() + timedelta(days=1)},
+            {
+                "run_at": T0 + timedelta(hours=1),
+                "start_day": T0.date(),
+                "end_day": T0.date() + timedelta(days=1),
+            },
+            {("marts", "trust_events"): trust, ("marts", "agent_trust"): trust},
         )
     reader.close()
     con = duckdb.connect(str(published.with_name("warehouse.work.duckdb")), read_only=True)

@@ -125,7 +125,7 @@ def test_appended_activity_with_late_events_is_written_back(platform: Platform) 
     assert gap.scores_differing == {}
     # The cost follows the change: only events the platform lacked were sent, not the whole
     # history of every recomputed agent.
-    writeback = outcome.materializations["platform/trust_scores"]
+    writeback = outcome.materializations["platform/trust_records"]
     assert writeback["records_inserted"] > 0
     assert writeback["records_sent"] == writeback["records_inserted"]
 
@@ -351,8 +351,8 @@ def test_records_lost_on_the_platform_are_found_and_sent_again(platform: Platfor
     assert daily["missing_on_platform"] == 3
     assert sorted(daily["missing_sample"]) == sorted(lost)
     checks, meta = run("platform_pipeline")
-    assert meta["platform/trust_scores"]["resent_for_missing_records"] == {version: 3}
-    assert meta["platform/trust_scores"]["records_inserted"] == 3
+    assert meta["platform/trust_records"]["resent_for_missing_records"] == {version: 3}
+    assert meta["platform/trust_records"]["records_inserted"] == 3
     assert checks["platform_agrees_with_warehouse"]["passed"]
     assert run("daily_checks")[0]["platform_has_every_trust_record"]["passed"]
     assert disagreement(platform.engine, platform.warehouse).none
@@ -370,14 +370,14 @@ def test_records_lost_on_the_platform_are_found_and_sent_again(platform: Platfor
             {"v": version, "t": END},
         )
     checks, meta = run("platform_pipeline")
-    assert meta["platform/trust_scores"]["resent_for_missing_records"] == {}
+    assert meta["platform/trust_records"]["resent_for_missing_records"] == {}
     assert checks["platform_agrees_with_warehouse"]["passed"]  # the count sees nothing
     daily = run("daily_checks")[0]["platform_has_every_trust_record"]
     assert (daily["passed"], daily["missing_sample"]) == (False, [lost_one])
     assert daily["platform_only_records"] == 1
     _, meta = run(
-        "platform_pipeline", {"ops": {"platform__trust_scores": {"config": {"resend_all": True}}}}
+        "platform_pipeline", {"ops": {"platform__trust_records": {"config": {"resend_all": True}}}}
     )
-    assert meta["platform/trust_scores"]["records_inserted"] == 1
+    assert meta["platform/trust_records"]["records_inserted"] == 1
     assert run("daily_checks")[0]["platform_has_every_trust_record"]["passed"]
     assert disagreement(platform.engine, platform.warehouse).none

@@ -1,3 +1,4 @@
+-- Trust step 6 (once per batch).
 -- Apply a batch of trust events to each agent's starting state, in (occurred_at, event_key)
 -- order, with the decayed-sum closed form of the Beta reputation model:
 --   R(t_n) = R0 * 0.5^((t_n - t0) / h) + sum_{i<=n} w_i (1 + v_i) / 2 * 0.5^((t_n - t_i) / h)
@@ -12,6 +13,7 @@
 -- One window (partition by agent, order by time then key) serves every running quantity, so
 -- DuckDB sorts the batch once. trust_score_before is the previous event's score, rebuilt from
 -- the running sums without the current event and the previous event's age.
+-- step: marts.trust_events, marts.agent_trust
 create or replace temp table _trust_applied as
 with
 ordered as (

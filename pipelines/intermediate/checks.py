@@ -1,14 +1,13 @@
-"""Checks on quarantine and executions_all."""
+"""Checks on the intermediate layer: the quarantine and executions_all."""
 
 # No `from __future__ import annotations`: Dagster inspects type hints at runtime.
 import dagster as dg
 
 from pipelines.resources import Warehouse
-from pipelines.warehouse.checks import unique_key_check
 
 
 @dg.asset_check(
-    asset=["marts", "quarantine"],
+    asset=["intermediate", "quarantine"],
     name="no_quarantined_rows",
     description=(
         "Warns when any row is quarantined; the metadata counts them per table and rule "
@@ -20,7 +19,7 @@ def no_quarantined_rows(warehouse: Warehouse) -> dg.AssetCheckResult:
     with warehouse.connect(marts=True) as con:
         counts = dict(
             con.execute(
-                "select table_name || '.' || rule, count(*) from marts.quarantine group by 1"
+                "select table_name || '.' || rule, count(*) from intermediate.quarantine group by 1"
             ).fetchall()
         )
     return dg.AssetCheckResult(
@@ -31,7 +30,7 @@ def no_quarantined_rows(warehouse: Warehouse) -> dg.AssetCheckResult:
 
 
 @dg.asset_check(
-    asset=["marts", "executions_all"],
+    asset=["intermediate", "executions_all"],
     name="every_raw_execution_once",
     blocking=True,
     description="executions_all holds every raw execution exactly once.",
@@ -41,15 +40,11 @@ def every_raw_execution_once(warehouse: Warehouse) -> dg.AssetCheckResult:
     with warehouse.connect(marts=True) as con:
         rows, ids, raw = con.execute(
             "select count(*), count(distinct id), (select count(*) from raw.executions)"
-            " from marts.executions_all"
+            " from intermediate.executions_all"
         ).fetchall()[0]
     return dg.AssetCheckResult(
         passed=rows == ids == raw, metadata={"rows": rows, "distinct_ids": ids, "raw_rows": raw}
     )
 
 
-staging_checks = [
-    no_quarantined_rows,
-    every_raw_execution_once,
-    unique_key_check("marts.executions_all", ("id",)),
-]
+intermediate_checks = [no_quarantined_rows, every_raw_execution_once]

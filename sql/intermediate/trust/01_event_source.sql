@@ -1,20 +1,24 @@
+-- Trust step 1 (pipelines/trust/model.py runs the steps in order, in one transaction).
+-- Inputs: intermediate.executions_all (clean terminal executions), intermediate.valid_agent_reviews.
+-- Output (temp): _trust_source.
 -- _trust_source (temp): every event that moves an agent's trust, with its evidence.
 -- Grain: one row per event. Terminal executions (completed v=+1, failed v=-1, timeout v=-1
 -- with its own weight; cancelled moves nothing) and reviews (v = (rating - 3) / 2).
 -- record_id is derived from the model version and the source event, so an event applied
 -- twice is recognised, and a change of parameters (a new version) recomputes everything.
 -- Parameters: $model_version, $timeout_weight, $review_weight.
+-- step: marts.trust_events, marts.agent_trust
 create or replace temp table _trust_source as
 with
 executions as (
     select agent_id, execution_id, status, completed_at, error_message
-    from marts.executions_all
+    from intermediate.executions_all
     where not is_quarantined
       and status in ('completed', 'failed', 'timeout')
       and completed_at is not null
 ),
 reviews as (
-    select review_id, agent_id, rating, created_at from staging.stg_agent_reviews
+    select review_id, agent_id, rating, created_at from intermediate.valid_agent_reviews
 ),
 events as (
     select agent_id,

@@ -1,9 +1,11 @@
--- Append the events of _trust_applied (see trust_apply.sql) to marts.trust_events.
+-- Trust step 7 (once per batch): append the events of _trust_applied (step 6) to
+-- marts.trust_events. Inputs: _trust_applied, _trust_sent (temp, step 3).
 -- Parameters: $model_version, $applied_at, $first_seq (above every kept seq and the
 -- write-back cursor; pipelines/trust/cursor.py).
 -- seq orders the platform write-back: an event the platform already has (in _trust_sent: a
 -- recomputed agent's event sent before) keeps its seq at or below the cursor and is not sent
 -- again; every other event is numbered from $first_seq, above the cursor, and will be.
+-- step: marts.trust_events, marts.agent_trust
 insert into marts.trust_events
 select a.record_id, a.agent_id, a.event_type, a.source_execution_id, a.source_review_id,
        a.occurred_at, a.evidence_weight, a.evidence_value, a.positive_evidence,

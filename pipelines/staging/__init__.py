@@ -1,1 +1,0 @@
-"""Staging: quarantine of bad rows, data-quality counts, typed clean views, executions_all."""

@@ -1,0 +1,184 @@
+-- intermediate.quarantine: rows that break a data rule, kept out of the statistics.
+-- The rules judge the rows as the platform sent them (raw), so they read raw. A row breaking
+-- one rule in two ways (input_data and output_data both invalid JSON) has a row per detail.
+-- Rebuilt each run; a row keeps the detected_at of the run that first flagged it.
+-- Parameter: $run_at (UTC timestamp of the run). marts.quarantine publishes it to analysts.
+-- Text the SQLite reader could not decode as UTF-8 arrives with U+FFFD in place of the bad
+-- bytes (pipelines/ingest/extract.py): not_utf8 finds it; utf8_columns names the columns of
+-- such a row for the detail (to_json only on the few rows that match).
+-- materialized: table
+-- grain: table_name, row_key, rule, detail
+-- report: quarantined_rows = count(*), tables = count(distinct table_name)
+create or replace temp macro not_utf8(s) as coalesce(contains(s, chr(65533)), false);
+create or replace temp macro utf8_columns(r) as
+    'bytes that are not UTF-8 (shown as U+FFFD) in ' || array_to_string(
+        list_filter(json_keys(to_json(r)), lambda k: not_utf8(to_json(r) ->> k)), ', ');
+
+create or replace temp table _quarantine_now as
+with
+executions as (select * from raw.executions),
+agent_ids as (select id from raw.agents),
+user_ids as (select id from raw.users),
+hiring_ids as (select id from raw.hirings),
+
+execution_rules as (
+    select 'executions' as table_name, id as row_key, 'invalid_json' as rule,
+           'input_data is not valid JSON' as detail
+    from executions where input_data is not null and not json_valid(input_data)
+    union all
+    select 'executions', id, 'invalid_json', 'output_data is not valid JSON'
+    from executions where output_data is not null and not json_valid(output_data)
+    union all
+    select 'executions', id, 'negative_duration', 'duration_ms = ' || duration_ms
+    from executions where duration_ms < 0
+    union all
+    select 'executions', id, 'absurd_duration', 'duration_ms = ' || duration_ms || ' (over 24 h)'
+    from executions where duration_ms > 86400000
+    union all
+    select 'executions', id, 'completed_before_started',
+           'completed_at ' || completed_at || ' < started_at ' || started_at
+    from executions where completed_at < started_at
+    union all
+    select 'executions', id, 'unknown_status', 'status = ' || coalesce(status, 'NULL')
+    from executions
+    where status is null
+       or status not in ('pending', 'running', 'completed', 'failed', 'timeout', 'cancelled')
+    union all
+    select 'executions', id, 'missing_completed_at', status || ' without completed_at'
+    from executions where status in ('completed', 'failed', 'timeout') and completed_at is null
+    union all
+    select 'executions', id, 'missing_timestamp', 'created_at or updated_at is NULL or unparseable'
+    from executions where created_at is null or updated_at is null
+    union all
+    select 'executions', id, 'future_timestamp', 'a timestamp is after the run time ' || $run_at
+    from executions
+    where greatest(created_at, updated_at, started_at, completed_at)
+          > $run_at + interval 5 minute
+    union all
+    select 'executions', id, 'orphaned_agent', 'agent_id ' || agent_id || ' does not exist'
+    from executions where agent_id is null or agent_id not in (select id from agent_ids)
+    union all
+    select 'executions', id, 'orphaned_hiring', 'hiring_id ' || hiring_id || ' does not exist'
+    from executions where hiring_id is not null and hiring_id not in (select id from hiring_ids)
+    union all
+    select 'executions', id, 'orphaned_user', 'user_id ' || user_id || ' does not exist'
+    from executions where user_id is not null and user_id not in (select id from user_ids)
+    union all
+    select 'executions', e.id, 'duplicate_execution_id',
+           'execution_id ' || e.execution_id || ' also on id ' || d.first_id
+    from executions as e
+    join (
+        -- a hash aggregate, not a sort: only repeated ids come out
+        select execution_id, min(id) as first_id from executions
+        group by execution_id having count(*) > 1
+    ) as d using (execution_id)
+    where e.id <> d.first_id
+    union all
+    select 'executions', e.id, 'invalid_utf8', utf8_columns(e)
+    from executions as e
+    where not_utf8(status) or not_utf8(input_data) or not_utf8(output_data)
+       or not_utf8(error_message) or not_utf8(execution_id) or not_utf8(acp_session_id)
+),
+
+other_rules as (
+    select 'hirings' as table_name, id as row_key, 'orphaned_agent' as rule,
+           'agent_id ' || agent_id || ' does not exist' as detail
+    from raw.hirings where agent_id is null or agent_id not in (select id from agent_ids)
+    union all
+    select 'hirings', id, 'orphaned_user', 'user_id ' || user_id || ' does not exist'
+    from raw.hirings where user_id is not null and user_id not in (select id from user_ids)
+    union all
+    select 'hirings', id, 'unknown_status', 'status = ' || coalesce(status, 'NULL')
+    from raw.hirings
+    where status is null or status not in ('active', 'expired', 'cancelled', 'suspended')
+    union all
+    select 'agents', id, 'unknown_status', 'status = ' || coalesce(status, 'NULL')
+    from raw.agents
+    where status is null
+       or status not in ('draft', 'submitted', 'approved', 'rejected', 'active', 'inactive')
+    union all
+    select 'agent_reviews', id, 'rating_out_of_range', 'rating = ' || coalesce(rating::varchar, 'NULL')
+    from raw.agent_reviews where rating is null or rating not between 1 and 5
+    union all
+    select 'agent_reviews', id, 'orphaned_agent', 'agent_id ' || agent_id || ' does not exist'
+    from raw.agent_reviews where agent_id is null or agent_id not in (select id from agent_ids)
+    union all
+    select 'agent_reviews', id, 'orphaned_user', 'reviewer_id ' || reviewer_id || ' does not exist'
+    from raw.agent_reviews where reviewer_id is null or reviewer_id not in (select id from user_ids)
+    union all
+    select 'agent_metrics', id, 'orphaned_agent', 'agent_id ' || agent_id || ' does not exist'
+    from raw.agent_metrics where agent_id is null or agent_id not in (select id from agent_ids)
+    union all
+    select 'agent_metrics', id, 'invalid_value', 'metric_value = ' || coalesce(metric_value::varchar, 'NULL')
+    from raw.agent_metrics where metric_value is null or isnan(metric_value) or isinf(metric_value)
+    union all
+    select 'agent_metrics', id, 'future_timestamp', 'recorded_at ' || recorded_at || ' is after the run'
+    from raw.agent_metrics where recorded_at > $run_at + interval 5 minute or recorded_at is null
+    union all
+    select 'agent_metrics', m.id, 'duplicate_point',
+           'same agent, metric, time and value as id ' || d.first_id
+    from raw.agent_metrics as m
+    join (
+        select agent_id, metric_name, recorded_at, metric_value, min(id) as first_id
+        from raw.agent_metrics
+        group by agent_id, metric_name, recorded_at, metric_value having count(*) > 1
+    ) as d using (agent_id, metric_name, recorded_at, metric_value)
+    where m.id <> d.first_id
+    union all
+    select 'users', u.id, 'invalid_utf8', utf8_columns(u)
+    from raw.users as u
+    where not_utf8(username) or not_utf8(email) or not_utf8(full_name)
+       or not_utf8(hashed_password) or not_utf8(avatar_url) or not_utf8(bio)
+       or not_utf8(website) or not_utf8(preferences)
+    union all
+    select 'agents', a.id, 'invalid_utf8', utf8_columns(a)
+    from raw.agents as a
+    where not_utf8(name) or not_utf8(description) or not_utf8(version) or not_utf8(author)
+       or not_utf8(email) or not_utf8(entry_point) or not_utf8(requirements)
+       or not_utf8(config_schema) or not_utf8(code_zip_url) or not_utf8(code_hash)
+       or not_utf8(docker_image) or not_utf8(code) or not_utf8(file_path) or not_utf8(tags)
+       or not_utf8(category) or not_utf8(pricing_model) or not_utf8(status)
+       or not_utf8(validation_errors)
+    union all
+    select 'hirings', h.id, 'invalid_utf8', utf8_columns(h)
+    from raw.hirings as h
+    where not_utf8(status) or not_utf8(config) or not_utf8(acp_endpoint)
+       or not_utf8(billing_cycle)
+    union all
+    select 'agent_reviews', r.id, 'invalid_utf8', utf8_columns(r)
+    from raw.agent_reviews as r
+    where not_utf8(comment)
+    union all
+    select 'agent_metrics', m.id, 'invalid_utf8', utf8_columns(m)
+    from raw.agent_metrics as m
+    where not_utf8(metric_name) or not_utf8(tags)
+)
+
+select * from execution_rules
+union all
+select * from other_rules;
+
+create table if not exists intermediate.quarantine (
+    table_name varchar not null,
+    row_key bigint not null,
+    rule varchar not null,
+    detail varchar,
+    detected_at timestamp not null
+);
+
+create or replace table intermediate.quarantine as
+select now_.table_name, now_.row_key, now_.rule, now_.detail,
+       coalesce(before.detected_at, $run_at) as detected_at
+from _quarantine_now as now_
+left join intermediate.quarantine as before
+    on before.table_name = now_.table_name
+   and before.row_key = now_.row_key
+   and before.rule = now_.rule
+   and before.detail is not distinct from now_.detail;
+
+drop table _quarantine_now;
+drop macro utf8_columns;
+drop macro not_utf8;
+
+comment on table intermediate.quarantine is
+    'Rows that break a data rule and are kept out of the statistics (grain: table_name, row_key, rule, detail)';

@@ -1,0 +1,195 @@
+"""sql/ read as the graph: headers, references, layer direction, the code location on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.definitions import defs
+from pipelines.sql_files import SQL_DIR
+from pipelines.sql_models import (
+    LAYERS,
+    SqlModelError,
+    load_graph,
+    parse_model,
+    read_queries,
+)
+from pipelines.warehouse.assets import PUBLISHED
+
+GRAPH = load_graph()
+
+
+def _layer(key: tuple[str, str]) -> int:
+    return LAYERS.index(key[0])
+
+
+def test_staging_reads_only_raw_and_no_model_reads_a_later_layer() -> None:
+    staging = [m for m in GRAPH.models.values() if m.layer == "staging"]
+    assert len(staging) == 6
+    for model in staging:
+        assert model.reads and {k[0] for k in model.reads} == {"raw"}, model.relative
+    for model in [*GRAPH.models.values(), *GRAPH.steps]:
+        own = LAYERS.index(model.layer)
+        # A trust step reads the state of the marts it builds (the incremental update).
+        later = [k for k in model.reads - set(model.step_of) if _layer(k) > own]
+        assert not later, (model.relative, later)
+
+
+def test_the_marts_read_clean_rows_only() -> None:
+    # Marts never read raw, and read staging only to count raw rows (data_quality).
+    for model in GRAPH.models.values():
+        if model.layer == "marts":
+            assert not any(k[0] == "raw" for k in model.reads), model.relative
+            if model.name != "marts.data_quality":
+                assert not any(k[0] == "staging" for k in model.reads), model.relative
+
+
+def test_trust_deps_come_from_its_step_files() -> None:
+    assert GRAPH.deps(("marts", "trust_events"), ("marts", "agent_trust")) == [
+        ("intermediate", "executions_all"),
+        ("intermediate", "valid_agent_reviews"),
+        ("intermediate", "valid_agents"),
+    ]
+    steps = [s.relative for s in GRAPH.step_files(("marts", "agent_trust"))]
+    assert steps[0] == "intermediate/trust/01_event_source.sql"
+    assert "intermediate/trust/09_finish.sql" in steps
+
+
+def test_every_asset_key_is_a_file_and_every_group_its_layer() -> None:
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        layer = key.path[0]
+        assert node.group_name == layer, key
+        if layer in ("staging", "intermediate", "marts"):
+            assert (SQL_DIR / layer / f"{key.path[1]}.sql").is_file(), key
+        parents = {p.to_user_string() for p in node.parent_keys}
+        model = GRAPH.models.get(tuple(key.path))
+        if model is not None and key.path[0] != "ops":
+            expected = {"/".join(k) for k in GRAPH.deps(model.key)}
+            if model.materialized == "python" and model.layer == "marts":
+                expected = {
+                    "/".join(k)
+                    for k in GRAPH.deps(("marts", "trust_events"), ("marts", "agent_trust"))
+                }
+            assert parents == expected, key
+
+
+def test_publish_follows_every_unpartitioned_asset() -> None:
+    graph = defs.resolve_asset_graph()
+    publish = graph.get(PUBLISHED)
+    unpartitioned = {
+        k.to_user_string()
+        for k in graph.get_all_asset_keys()
+        if graph.get(k).partitions_def is None and k.to_user_string() != "ops/published_warehouse"
+    }
+    assert {p.to_user_string() for p in publish.parent_keys} == unpartitioned
+    partitioned = {
+        k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def
+    }
+    assert partitioned == {
+        "marts/agent_usage_daily",
+        "marts/metrics_rollup_hourly",
+        "marts/metrics_rollup_daily",
+    }
+
+
+def test_grain_headers_become_blocking_unique_grain_checks() -> None:
+    checks = {
+        (key.asset_key.to_user_string(), key.name)
+        for key in defs.resolve_asset_graph().asset_check_keys
+    }
+    grained = [m for m in GRAPH.models.values() if m.grain and m.materialized != "bookkeeping"]
+    assert len(grained) >= 10
+    for model in grained:
+        assert ("/".join(model.key), "unique_grain") in checks, model.relative
+
+
+def _write(root: Path, relative: str, sql: str) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(sql)
+
+
+def test_a_typo_in_a_from_clause_fails_when_the_graph_loads(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "staging/stg_users.sql",
+        "-- materialized: view\n"
+        "create or replace view staging.stg_users as select * from raw.users;\n",
+    )
+    _write(
+        tmp_path,
+        "marts/people.sql",
+        "-- materialized: table\n"
+        "create or replace table marts.people as select * from staging.stg_usres;\n",
+    )
+    with pytest.raises(SqlModelError, match=r"sql/marts/people.sql: reads staging.stg_usres"):
+        load_graph(tmp_path)
+
+
+def test_references_in_comments_and_literals_are_not_reads() -> None:
+    model = parse_model(
+        "marts/people.sql",
+        "-- marts.people: reads raw.users (says the prose)\n"
+        "-- materialized: table\n"
+        "-- grain: user_id\n"
+        "create or replace table marts.people as\n"
+        "select user_id from intermediate.valid_users /* not marts.other */;\n"
+        "comment on table marts.people is 'copied from staging.stg_users';\n",
+    )
+    assert model.reads == {("intermediate", "valid_users")}
+    assert model.grain == ("user_id",)
+    assert model.description == "marts.people: reads raw.users (says the prose)"
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        (
+            "-- materialized: view\ncreate or replace table marts.x as select 1;\n",
+            "materialized: view but no `create view marts.x`",
+        ),
+        ("-- materialized: tabel\ncreate table marts.x as select 1;\n", "must be one of"),
+        ("create table marts.x as select 1;\n", "must be one of"),
+        (
+            "-- materialized: table\ncreate or replace table marts.x as select $when;\n",
+            r"parameters \['when'\]",
+        ),
+        (
+            "-- materialized: day_partitioned\ncreate table if not exists marts.x (d date);\n",
+            "partition_day",
+        ),
+        (
+            "-- materialized: table\n-- report: rows\n"
+            "create or replace table marts.x as select 1;\n",
+            "not `name = expression`",
+        ),
+    ],
+)
+def test_a_header_that_does_not_hold_together_is_an_error(sql: str, message: str) -> None:
+    with pytest.raises(SqlModelError, match=message):
+        parse_model("marts/x.sql", sql)
+
+
+def test_a_file_outside_a_layer_or_an_unowned_sub_folder_is_an_error() -> None:
+    with pytest.raises(SqlModelError, match="must be a layer"):
+        parse_model("reports/x.sql", "-- materialized: table\ncreate table reports.x(a int);")
+    with pytest.raises(SqlModelError, match="are steps"):
+        parse_model("marts/trust/x.sql", "create temp table _x as select 1;")
+
+
+def test_config_values_and_named_queries() -> None:
+    liveness = GRAPH.model("marts", "agent_liveness")
+    assert [(c.name, c.default) for c in liveness.config] == [("stale_after_minutes", 30)]
+    assert liveness.parameters == {"run_at", "stale_after_minutes"}
+    queries = read_queries("platform/trust_records.sql")
+    assert set(queries) == {
+        "events_in_range",
+        "pending_events",
+        "top_seq",
+        "events_by_version",
+        "scores",
+    }
+    assert queries["scores"] == "select agent_id, trust_score from marts.agent_trust"
