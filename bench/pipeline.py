@@ -1,0 +1,196 @@
+"""`agenthub pipeline run` as users run it, on PostgreSQL, at two sizes of history.
+
+For each ``--sizes`` N, on a fresh throwaway database (``BENCH_POSTGRES_URL``):
+
+1. ``agenthub db init`` and ``agenthub simulate --executions N --days 30``;
+2. the baseline: ``COPY (SELECT * FROM executions) TO STDOUT (FORMAT binary)`` read to nowhere
+   (the platform's own fastest way to hand over its largest table);
+3. the **first run**: ``agenthub pipeline run``, wall time from process start and peak RSS
+   (``/usr/bin/time``), and its throughput against the COPY baseline (executions per second);
+4. ``agenthub simulate --executions --hourly`` (new activity overlapping the history, with its
+   metric points and reviews), then the **hourly run**, against the first run's time;
+5. a run with **nothing new**: the fixed cost (imports, Dagster, publish).
+
+Every run is recorded in a ``DAGSTER_HOME`` of its own, and the step durations are read back
+from the run records to say where the time goes (the steps over ``--show`` seconds). The
+last line compares the hourly runs of the two sizes: the cost should follow the change, not
+the history.
+
+    python bench/pipeline.py                               # 500k and 2M executions
+    python bench/pipeline.py --sizes 2000000 10000000      # issue 10's sizes
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+import psycopg
+from throwaway_pg import drop, fresh_database
+
+BIN = Path(sys.executable).parent
+AGENTHUB = str(BIN / "agenthub")
+
+
+@dataclass
+class Run:
+    """One timed command."""
+
+    wall_s: float
+    peak_rss_mb: float
+    steps: dict[str, float] = field(default_factory=dict)
+    #: Inside the Dagster runs but in no step (run setup, event log, resources).
+    dagster_s: float = 0.0
+    #: Outside every run: interpreter start, imports, loading the code location.
+    outside_runs_s: float = 0.0
+
+
+def timed(args: list[str], env: dict[str, str]) -> Run:
+    """Run ``args`` under /usr/bin/time -v: wall seconds from process start, peak RSS."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        ["/usr/bin/time", "-v", *args], env=env, capture_output=True, text=True, check=False
+    )
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
+    return Run(wall, rss_kb / 1024)
+
+
+def step_durations(home: Path, since: float) -> tuple[dict[str, float], float]:
+    """Durations of every step of the runs started after ``since`` (epoch seconds), summed
+    per step key across the runs, and the runs' total duration."""
+    os.environ["DAGSTER_HOME"] = str(home)
+    with dg.DagsterInstance.get() as instance:
+        steps: dict[str, float] = {}
+        total = 0.0
+        for record in instance.get_run_records():
+            if (record.start_time or 0) < since:
+                continue
+            total += (record.end_time or 0) - (record.start_time or 0)
+            for stat in instance.get_run_step_stats(record.dagster_run.run_id):
+                if stat.start_time and stat.end_time:
+                    key = f"{record.dagster_run.job_name}:{stat.step_key}"
+                    steps[key] = steps.get(key, 0.0) + stat.end_time - stat.start_time
+    return steps, total
+
+
+def copy_baseline(url: str) -> tuple[float, int]:
+    """Seconds to read ``executions`` with binary COPY to nowhere, and its row count."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("select count(*) from executions").fetchone()[0]
+        start = time.perf_counter()
+        with conn.cursor().copy("COPY (SELECT * FROM executions) TO STDOUT (FORMAT binary)") as cp:
+            for _ in cp:
+                pass
+        return time.perf_counter() - start, rows
+
+
+def pipeline_run(env: dict[str, str], home: Path) -> Run:
+    """`agenthub pipeline run`, timed, with its step durations."""
+    since = time.time()
+    run = timed([AGENTHUB, "pipeline", "run"], env)
+    run.steps, in_runs = step_durations(home, since)
+    run.dagster_s = in_runs - sum(run.steps.values())
+    run.outside_runs_s = run.wall_s - in_runs
+    return run
+
+
+def show(label: str, run: Run, threshold: float) -> None:
+    """Print a run and its slowest steps."""
+    print(f"  {label:<12} {run.wall_s:7.1f} s wall, peak RSS {run.peak_rss_mb:,.0f} MB")
+    slow = sorted(((s, k) for k, s in run.steps.items() if s >= threshold), reverse=True)
+    for seconds, key in slow:
+        print(f"      {seconds:6.2f} s  {key}")
+    print(f"      {run.dagster_s:6.2f} s  in the runs, outside any step (Dagster)")
+    print(f"      {run.outside_runs_s:6.2f} s  outside the runs (start, imports, code location)")
+
+
+def measure(size: int, hourly: int, days: int, threshold: float) -> dict[str, Run | float]:
+    """Every figure for one size of history."""
+    name, url = fresh_database()
+    work = Path(tempfile.mkdtemp(prefix="agenthub_bench_pipeline_"))
+    home = work / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(
+        Path(__file__).resolve().parents[1] / "dagster_home" / "dagster.yaml", home / "dagster.yaml"
+    )
+    env = {
+        **os.environ,
+        "PLATFORM_DATABASE_URL": url,
+        "WAREHOUSE_PATH": str(work / "warehouse.duckdb"),
+        "DAGSTER_HOME": str(home),
+    }
+    try:
+        print(f"\n{size:,} executions ({days} days), then {hourly:,} more")
+        subprocess.run([AGENTHUB, "db", "init"], env=env, check=True, capture_output=True)
+        t0 = time.perf_counter()
+        subprocess.run(
+            [AGENTHUB, "simulate", "--executions", str(size), "--days", str(days)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        print(f"  simulated in {time.perf_counter() - t0:.0f} s")
+        copy_s, rows = copy_baseline(url)
+        print(
+            f"  COPY binary baseline: {rows:,} executions in {copy_s:.2f} s "
+            f"({rows / copy_s:,.0f} rows/s)"
+        )
+        first = pipeline_run(env, home)
+        show("first run", first, threshold)
+        subprocess.run(
+            [AGENTHUB, "simulate", "--executions", str(hourly)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        hour = pipeline_run(env, home)
+        show("hourly run", hour, threshold)
+        idle = pipeline_run(env, home)
+        show("nothing new", idle, threshold)
+        ratio = (rows / first.wall_s) / (rows / copy_s)
+        print(
+            f"  first run: {ratio:.1%} of the COPY baseline's throughput (target >= 25%); "
+            f"peak RSS {first.peak_rss_mb:,.0f} MB (target < 1,536)"
+        )
+        print(f"  hourly run: {hour.wall_s / first.wall_s:.1%} of the first run (target <= 15%)")
+        return {"first": first, "hourly": hour, "idle": idle, "copy_s": copy_s}
+    finally:
+        drop(name)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    """Measure every size, then compare the hourly runs across sizes."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs=2, default=[500_000, 2_000_000])
+    parser.add_argument("--hourly", type=int, default=50_000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--show", type=float, default=1.0, help="list steps over this many s")
+    args = parser.parse_args()
+    print(
+        f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
+        f"{time.strftime('%Y-%m-%d')}"
+    )
+    small, large = (measure(n, args.hourly, args.days, args.show) for n in args.sizes)
+    print(
+        f"\nhourly run at {args.sizes[1]:,} / at {args.sizes[0]:,}: "
+        f"{large['hourly'].wall_s / small['hourly'].wall_s:.2f}x "
+        f"(first runs {large['first'].wall_s / small['first'].wall_s:.2f}x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
