@@ -49,6 +49,18 @@ def connect_working(
     The memory limit makes DuckDB spill instead of growing with the table, which keeps the
     ingest's peak RSS flat from a 1M- to a 5M-row table.
     """
+    con = open_working(published, threads=threads)
+    try:
+        set_memory_limit(con, memory_limit)
+        yield con
+    finally:
+        con.close()
+
+
+def open_working(published: Path, *, threads: int = 2) -> duckdb.DuckDBPyConnection:
+    """The working file's connection, converted and laid out as this version expects (the
+    caller closes it; :func:`connect_working` for a block, the ``Warehouse`` resource for a
+    whole Dagster run)."""
     path = working_path(published)
     path.parent.mkdir(parents=True, exist_ok=True)
     con = _connect_waiting(path)
@@ -58,7 +70,6 @@ def connect_working(
         convert_storage(path)
         con = _connect_waiting(path)
     try:
-        con.execute(f"SET memory_limit = '{_checked_size(memory_limit)}'")
         con.execute(f"SET threads = {int(threads)}")
         con.execute("SET preserve_insertion_order = false")
         # Keep up to 256 MB of freed blocks for reuse instead of returning them to the OS:
@@ -68,9 +79,15 @@ def connect_working(
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         move_to_intermediate(con)
-        yield con
-    finally:
+    except BaseException:
         con.close()
+        raise
+    return con
+
+
+def set_memory_limit(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
+    """DuckDB's memory limit for what follows (it spills, or evicts cached blocks, beyond)."""
+    con.execute(f"SET memory_limit = '{_checked_size(memory_limit)}'")
 
 
 #: Tables that were marts before the intermediate layer existed; marts keeps their names as
@@ -176,18 +193,24 @@ class Published:
     seconds: float
 
 
-def publish(published: Path) -> Published:
-    """Atomically replace ``published`` with a checkpointed copy of the working file."""
+def publish(published: Path, con: duckdb.DuckDBPyConnection | None = None) -> Published:
+    """Atomically replace ``published`` with a checkpointed copy of the working file.
+
+    ``con``: the working file's connection when the caller holds it open (a Dagster run);
+    after its checkpoint the file alone is complete, and nothing writes while it is copied.
+    """
     started = time.perf_counter()
     source = working_path(published)
     if not source.exists():
         raise FileNotFoundError(f"no working warehouse at {source}: run the ingest first")
-    con = duckdb.connect(str(source))
+    own = con is None
+    con = con or duckdb.connect(str(source))
     try:
         con.execute("CHECKPOINT")  # fold the WAL into the file, so the file alone is complete
         readable_by_every_client = storage_version(con) == STORAGE_VERSION
     finally:
-        con.close()
+        if own:
+            con.close()
     if not readable_by_every_client:  # a working file made some other way than connect_working
         convert_storage(source)
     tmp = published.with_name(f".{published.name}.tmp-{os.getpid()}")
