@@ -36,6 +36,7 @@ bench: setup
 	$(BIN)/python bench/simulate.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/marts.py
+	$(BIN)/python bench/pipeline.py
 
 # The Dagster UI on the code location (schedules, sensors, runs, asset checks); runs are kept
 # in dagster_home/, which allows one run at a time (see dagster_home/dagster.yaml).
