@@ -149,13 +149,15 @@ def _key(text: str, relative: str) -> Key:
 
 
 @cache
+def _parser() -> duckdb.DuckDBPyConnection:
+    """One in-memory connection for parsing, kept for the process: opening one per file cost
+    0.9 s of every start-up (45 files, ~20 ms per connect)."""
+    return duckdb.connect()
+
+
 def _parameters_of(sql: str) -> frozenset[str]:
     """``$name`` parameters of every statement, by DuckDB's own parser (no catalog needed)."""
-    con = duckdb.connect()
-    try:
-        return frozenset().union(*(s.named_parameters for s in con.extract_statements(sql)))
-    finally:
-        con.close()
+    return frozenset().union(*(s.named_parameters for s in _parser().extract_statements(sql)))
 
 
 def parse_model(relative: str, sql: str) -> SqlModel:
@@ -344,8 +346,7 @@ def build_in_order(
     for model in graph.in_order():
         if model.is_sql_asset:
             values = {c.name: c.default for c in model.config} | dict(params)
-            bound = {name: values[name] for name in model.parameters}
-            step(model.name, lambda m=model, b=bound: run_model(con, m.relative, b))
+            step(model.name, lambda m=model, v=values: run_model(con, m.relative, v))
         elif model.key in python and id(python[model.key]) not in done:
             done.add(id(python[model.key]))
             step(model.name, python[model.key])
