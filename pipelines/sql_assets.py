@@ -9,7 +9,6 @@ same graph.
 """
 
 # No `from __future__ import annotations`: Dagster inspects the context type hint at runtime.
-from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -105,15 +104,11 @@ def build_sql_asset(model: SqlModel, graph: SqlGraph) -> dg.AssetsDefinition:
         if days is not None:
             params["start_day"], params["end_day"] = days
         with warehouse.connect(marts=True) as con:
-            run_model(con, model.relative, _bound(model, params))
+            run_model(con, model.relative, params)  # binds what each statement uses
             metadata = report(con, model, days)
         return dg.MaterializeResult(metadata=metadata)
 
     return _model
-
-
-def _bound(model: SqlModel, params: Mapping[str, object]) -> dict[str, object]:
-    return {name: params[name] for name in model.parameters}
 
 
 def build_view_assets(layer: str, views: list[SqlModel], graph: SqlGraph) -> dg.AssetsDefinition:
