@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import polars as pl
 
-from platform_core.simulate.generate import ExecutionContext, executions_chunk
+from platform_core.simulate.generate import ExecutionContext, executions_chunk, floor_updated_at
 from platform_core.simulate.writers import BulkWriter, PostgresWriter, SqliteWriter
 
 ORPHAN_ID = 2_000_000_000
@@ -81,9 +81,12 @@ KINDS = (*EXECUTION_KINDS, "duplicate_metric_point", "duplicate_execution_id")
 
 
 def write_bad_rows(
-    writer: BulkWriter, ctx: ExecutionContext, n: int, seed: int
+    writer: BulkWriter, ctx: ExecutionContext, n: int, seed: int, floor_ms: int | None = None
 ) -> tuple[dict[str, int], dict[str, str]]:
-    """Write ``n`` bad rows spread over the kinds; return (written per kind, skipped kinds)."""
+    """Write ``n`` bad rows spread over the kinds; return (written per kind, skipped kinds).
+
+    ``floor_ms``: when appending, the write time, the least ``updated_at`` a row may carry.
+    """
     skipped: dict[str, str] = {
         "duplicate_execution_id": "the unique index on executions.execution_id refuses it"
     }
@@ -108,7 +111,9 @@ def write_bad_rows(
                 ).alias("execution_id")
             )
             _write_without_fk(
-                writer, EXECUTION_KINDS[kind](template), disable_fk=kind == "orphaned_agent"
+                writer,
+                floor_updated_at(EXECUTION_KINDS[kind](template), floor_ms),
+                disable_fk=kind == "orphaned_agent",
             )
         written[kind] = count
     return written, skipped

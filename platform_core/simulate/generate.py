@@ -61,6 +61,18 @@ def _empty_as_null(values: np.ndarray) -> pl.Series:
     return series.set(series == "", None)
 
 
+def floor_updated_at(frame: pl.DataFrame, floor_ms: int | None) -> pl.DataFrame:
+    """Raise ``updated_at`` to the write time when appending to a populated database.
+
+    A live platform stamps a row when it writes it; a row stamped earlier than the ingest's
+    last watermark would never be read by an incremental run.
+    """
+    if floor_ms is None or "updated_at" not in frame.columns:
+        return frame
+    floor = pl.lit(floor_ms).cast(pl.Datetime("ms"))
+    return frame.with_columns(pl.max_horizontal("updated_at", floor).alias("updated_at"))
+
+
 def users_frame(rng: np.random.Generator, n: int, offset: int, now_ms: int) -> pl.DataFrame:
     """``n`` users with unique names continuing after ``offset`` (the highest user id so far)."""
     k = np.arange(offset + 1, offset + n + 1)

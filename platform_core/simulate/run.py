@@ -28,6 +28,7 @@ from platform_core.simulate.generate import (
     ExecutionContext,
     agents_frame,
     executions_chunk,
+    floor_updated_at,
     hirings_plan,
     metrics_frame,
     reviews_frame,
@@ -92,12 +93,12 @@ def simulate(
 
         users = users_frame(rng, config.users, _max_id(writer, "users"), end_ms)
         with writer.transaction():
-            writer.insert_with_ids("users", _floor(users, floor_ms))
+            writer.insert_with_ids("users", floor_updated_at(users, floor_ms))
         report.rows["users"] = users.height
 
         agents = agents_frame(rng, config.agents, _max_id(writer, "agents"), end_ms)
         with writer.transaction():
-            writer.insert_with_ids("agents", _floor(agents, floor_ms))
+            writer.insert_with_ids("agents", floor_updated_at(agents, floor_ms))
         report.rows["agents"] = agents.height
 
         hireable = writer.fetch(
@@ -120,7 +121,7 @@ def simulate(
 
         plan = hirings_plan(rng, config.hirings, profiles, user_ids, start_ms, end_ms)
         with writer.transaction():
-            hiring_ids = writer.insert_with_ids("hirings", _floor(plan.frame, floor_ms))
+            hiring_ids = writer.insert_with_ids("hirings", floor_updated_at(plan.frame, floor_ms))
             _add_counts(
                 writer,
                 "agents",
@@ -141,7 +142,7 @@ def simulate(
         taken = {(a, u) for a, u in writer.fetch("SELECT agent_id, reviewer_id FROM agent_reviews")}
         reviews = reviews_frame(rng, plan, profiles, config.review_share, taken, start_ms, end_ms)
         with writer.transaction():
-            writer.insert("agent_reviews", _floor(reviews, floor_ms))
+            writer.insert("agent_reviews", floor_updated_at(reviews, floor_ms))
             _refresh_ratings(writer, reviews["agent_id"].unique().to_list())
         report.rows["agent_reviews"] = reviews.height
         tick("reviews", reviews.height, reviews.height)
@@ -151,7 +152,7 @@ def simulate(
         )
         if config.bad_rows:
             report.bad_rows, report.skipped_bad_rows = write_bad_rows(
-                writer, ctx, config.bad_rows, config.seed
+                writer, ctx, config.bad_rows, config.seed, floor_ms
             )
     finally:
         writer.close()
@@ -161,14 +162,6 @@ def simulate(
 
 def _max_id(writer: BulkWriter, table: str) -> int:
     return int(writer.scalar(f"SELECT COALESCE(MAX(id), 0) FROM {table}") or 0)
-
-
-def _floor(frame: pl.DataFrame, floor_ms: int | None) -> pl.DataFrame:
-    """Raise ``updated_at`` to the write time when appending to a populated database."""
-    if floor_ms is None or "updated_at" not in frame.columns:
-        return frame
-    floor = pl.lit(floor_ms).cast(pl.Datetime("ms"))
-    return frame.with_columns(pl.max_horizontal("updated_at", floor).alias("updated_at"))
 
 
 def _as_datetime(ms: int) -> datetime:
@@ -213,7 +206,8 @@ def _write_executions(
     starts = list(range(0, total, batch))
 
     def make(first: int) -> tuple[pl.DataFrame, Encoded]:
-        frame = _floor(executions_chunk(rng, ctx, first, min(batch, total - first)), floor_ms)
+        chunk = executions_chunk(rng, ctx, first, min(batch, total - first))
+        frame = floor_updated_at(chunk, floor_ms)
         return frame.select("agent_id", "hiring_id", "created_at"), writer.encode(frame)
 
     def count(keys: pl.DataFrame) -> None:
