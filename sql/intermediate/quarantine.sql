@@ -50,7 +50,11 @@ execution_rules as (
     select 'executions', id, 'missing_timestamp', 'created_at or updated_at is NULL or unparseable'
     from executions where created_at is null or updated_at is null
     union all
-    select 'executions', id, 'future_timestamp', 'a timestamp is after the run time ' || $run_at
+    -- The detail names the row's own newest timestamp, not the run time: it is part of the
+    -- grain, and a detail that changed every run would reset detected_at every run.
+    select 'executions', id, 'future_timestamp',
+           'newest timestamp ' || greatest(created_at, updated_at, started_at, completed_at)
+               || ' is after the run'
     from executions
     where greatest(created_at, updated_at, started_at, completed_at)
           > $run_at + interval 5 minute
