@@ -1,10 +1,14 @@
 """Run the pipeline in-process: what ``agenthub pipeline run`` does, with Dagster's own jobs.
 
-1. ``platform_pipeline`` (the hourly schedule's job): ingest, quarantine, staging, trust and its
-   write-back, the all-time marts, publish;
+1. ``platform_pipeline`` (the hourly schedule's job) without its publish step: ingest,
+   quarantine, staging, trust and its write-back, the all-time marts;
 2. ``daily_marts`` over the days that run touched (one run for the whole range, which the
    assets' single-run backfill policy turns into one query per mart);
-3. ``publish_warehouse``, so readers see the rebuilt days.
+3. ``publish_warehouse``, once, so readers see everything at the same moment.
+
+The schedule publishes at the end of ``platform_pipeline`` and again after the partition runs
+its sensor starts (readers should not wait for the daily marts there); here the three runs
+follow each other at once, and copying the warehouse twice would cost a second full copy.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import dagster as dg
 from pipelines.definitions import defs as location_defs
 from pipelines.jobs import DAILY_JOB, PIPELINE_JOB, PUBLISH_JOB, touched_days_of_run
 from pipelines.partitions import daily_partitions
+from pipelines.warehouse.assets import PUBLISHED
 
 INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
@@ -64,9 +69,13 @@ def run_pipeline(
     instance = instance or dg.DagsterInstance.get()
     defs = defs or location_defs
     outcome = PipelineRun()
-    say("platform_pipeline: ingest, quarantine, staging, trust, all-time marts, publish")
-    main = defs.resolve_job_def(PIPELINE_JOB).execute_in_process(
-        instance=instance, raise_on_error=False, run_config=INFO_LOGS
+    say("platform_pipeline: ingest, quarantine, staging, trust, all-time marts")
+    job = defs.resolve_job_def(PIPELINE_JOB)
+    main = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config=INFO_LOGS,
+        asset_selection=sorted(job.asset_layer.selected_asset_keys - {PUBLISHED}),
     )
     outcome.absorb(main)
     if not main.success:
@@ -74,24 +83,24 @@ def run_pipeline(
     valid = set(daily_partitions.get_partition_keys())
     days = sorted(d for d in touched_days_of_run(instance, main.run_id) if d in valid)
     outcome.touched_days = days
-    if not days:
-        return outcome
-    say(f"daily_marts: {len(days)} touched day(s), {days[0]} to {days[-1]}")
-    daily = defs.resolve_job_def(DAILY_JOB).execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config=INFO_LOGS,
-        tags={
-            "dagster/asset_partition_range_start": days[0],
-            "dagster/asset_partition_range_end": days[-1],
-        },
-    )
-    outcome.absorb(daily)
-    if daily.success:
-        say("publish_warehouse")
-        outcome.absorb(
-            defs.resolve_job_def(PUBLISH_JOB).execute_in_process(
-                instance=instance, raise_on_error=False, run_config=INFO_LOGS
-            )
+    if days:
+        say(f"daily_marts: {len(days)} touched day(s), {days[0]} to {days[-1]}")
+        daily = defs.resolve_job_def(DAILY_JOB).execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config=INFO_LOGS,
+            tags={
+                "dagster/asset_partition_range_start": days[0],
+                "dagster/asset_partition_range_end": days[-1],
+            },
         )
+        outcome.absorb(daily)
+        if not daily.success:
+            return outcome
+    say("publish_warehouse")
+    outcome.absorb(
+        defs.resolve_job_def(PUBLISH_JOB).execute_in_process(
+            instance=instance, raise_on_error=False, run_config=INFO_LOGS
+        )
+    )
     return outcome

@@ -26,3 +26,4 @@ comment on column marts.executions_all.created_at is 'when it was queued (UTC); 
 comment on column marts.executions_all.updated_at is 'last change on the platform (UTC)';
 comment on column marts.executions_all.is_archived is 'true when the row comes from the maintenance archive; false for every row until maintenance archives executions';
 comment on column marts.executions_all.is_quarantined is 'true when the row breaks a rule (see marts.quarantine) and is left out of statistics';
+comment on column marts.executions_all.changed_at is 'when the pipeline run that last (re)wrote this row in the warehouse ran (UTC)';

@@ -35,7 +35,15 @@ from tests.pipelines.location import defs_on
 
 ROUNDS = 5
 #: Columns that record when or in which order a run did its work, not what the data says.
-BOOKKEEPING = {"applied_at", "seq", "detected_at", "updated_at", "checked_at", "_ingested_at"}
+BOOKKEEPING = {
+    "applied_at",
+    "seq",
+    "detected_at",
+    "updated_at",
+    "checked_at",
+    "changed_at",
+    "_ingested_at",
+}
 #: Tables whose updated_at is the run's, not the source's.
 RUN_STAMPED = {"agent_trust"}
 RAW_TABLES = ("users", "agents", "hirings", "executions", "agent_metrics", "agent_reviews")
