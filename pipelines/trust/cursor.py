@@ -18,6 +18,9 @@ import duckdb
 from pipelines.sql_files import run_model
 
 CURSOR_NAME = "trust_writeback"
+#: The trust model's own cursor: the newest ``intermediate.executions_all.changed_at`` it has
+#: read (``advanced_at``), moved by sql/intermediate/trust/09_finish.sql.
+SOURCE_CURSOR_NAME = "trust_source"
 
 
 def read_cursor(con: duckdb.DuckDBPyConnection) -> int:
@@ -46,3 +49,13 @@ def next_seq(con: duckdb.DuckDBPyConnection) -> int:
     """The first ``seq`` for events appended now: above every event kept and the cursor."""
     top = con.execute("select coalesce(max(seq), 0) from marts.trust_events").fetchall()[0][0]
     return max(int(top), read_cursor(con)) + 1
+
+
+def read_source_cursor(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The newest ``executions_all.changed_at`` the trust model has read; None before its
+    first update (or on a warehouse an earlier version built): read every execution then."""
+    run_model(con, "ops/watermarks.sql")
+    rows = con.execute(
+        "select advanced_at from ops.watermarks where table_name = ?", [SOURCE_CURSOR_NAME]
+    ).fetchall()
+    return rows[0][0] if rows else None

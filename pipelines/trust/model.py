@@ -17,17 +17,21 @@ Decay happens between events, never against the wall clock: a run with no new ev
 no score. Whole histories are computed set-wise with window functions from the closed form
 (``sql/intermediate/trust/06_apply.sql``), not a Python loop per event.
 
-Incremental and idempotent: each event's ``record_id`` is derived from the model version and
-its source, so a run applies only events it has not applied. An event that arrives late (its
-time is not after the agent's last applied event) cannot be slotted in, so that agent is
-recomputed from all its events; a change of parameters (a new version) recomputes every
-agent. Either way the state equals a full recompute, which ``recompute_matches`` checks.
+Incremental and idempotent: a run reads only the executions ``executions_all`` rewrote since
+the previous update (its ``changed_at`` cursor), and each event's ``record_id`` is derived from
+the model version and its source, so a run applies only events it has not applied. An event
+that arrives late (its time is not after the agent's last applied event) cannot be slotted
+in, so that agent is cut back to its last event before the late one (the state stored with
+that event) and recomputed from there; a change of parameters (a new version) recomputes
+every agent from its first event. Either way the state equals a full recompute, which
+``recompute_matches`` checks.
 Events appended by any of these paths are numbered above the write-back cursor
 (pipelines/trust/cursor.py), so the platform write-back sends each of them.
 
 The SQL is in ``sql/intermediate/trust/``, one file per step, numbered in the order
 :func:`update_trust` runs them (each file says its inputs, outputs and parameters): 01 the
-events, 02 new events and agents to recompute, 03 what to apply, then per batch 04 starting
+events (again for the recomputed agents), 02 new events and agents to recompute, 03 the cut
+and what to apply, then per batch 04 starting
 state, 05 the batch, 06 apply, 07 append to ``marts.trust_events``, 08 update
 ``marts.agent_trust``; 09 agents without events and cleanup.
 """
@@ -40,7 +44,7 @@ from datetime import datetime
 import duckdb
 
 from pipelines.sql_files import run_model
-from pipelines.trust.cursor import next_seq, read_cursor
+from pipelines.trust.cursor import next_seq, read_cursor, read_source_cursor
 
 #: Keep each applied batch within this many half-lives of its start: 2**900 is far from
 #: overflowing a double, and anything older has decayed to nothing anyway.
@@ -103,14 +107,18 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     run_model(con, "marts/agent_trust.sql")
 
 
-def build_source(con: duckdb.DuckDBPyConnection, params: TrustParameters) -> None:
-    """Step 1: every trust event from executions_all and reviews, into ``_trust_source``."""
+def build_source(
+    con: duckdb.DuckDBPyConnection, params: TrustParameters, since: datetime | None = None
+) -> None:
+    """Step 1: the trust events of executions changed after ``since`` (every one when None),
+    of every review and of the agents in ``_trust_scope``, into ``_trust_source``."""
     _step(
         con,
         "01_event_source",
         model_version=params.version,
         timeout_weight=params.timeout_weight,
         review_weight=params.review_weight,
+        since=since,
     )
 
 
@@ -136,11 +144,20 @@ def _update_trust(
     con: duckdb.DuckDBPyConnection, params: TrustParameters, run_at: datetime
 ) -> TrustUpdate:
     ensure_tables(con)
-    build_source(con, params)
+    since = read_source_cursor(con)
+    build_source(con, params, since)
     version = params.version
     _step(con, "02_new_and_recompute", version=version)
     recomputed = _scalar(con, "select count(*) from _trust_recompute")
-    _step(con, "03_pending", cursor=read_cursor(con))
+    if recomputed and since is not None:
+        # The source holds only changed executions: add the recomputed agents' events from
+        # their cut on (step 1 again, scoped to them).
+        con.execute(
+            "create or replace temp table _trust_scope as "
+            "select agent_id, cut_at from _trust_recompute"
+        )
+        build_source(con, params, since)
+    _step(con, "03_pending", cursor=read_cursor(con), version=version, run_at=run_at)
     applied = 0
     changed: set[int] = set()
     # Usually one pass; a history spanning more than MAX_HALF_LIVES_PER_BATCH half-lives is
@@ -186,7 +203,7 @@ def recompute_matches(
 
     Returns (matches, agents compared, largest absolute trust difference).
     """
-    build_source(con, params)
+    build_source(con, params, since=None)
     _step(con, "recompute_start")
     # The same step 6 as the update, into temp tables only: the marts stay untouched.
     _step(con, "06_apply", half_life_seconds=params.half_life_seconds)
