@@ -71,11 +71,18 @@ def run_pipeline(
     outcome = PipelineRun()
     say("platform_pipeline: ingest, quarantine, staging, trust, all-time marts")
     job = defs.resolve_job_def(PIPELINE_JOB)
-    main = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config=INFO_LOGS,
-        asset_selection=sorted(job.asset_layer.selected_asset_keys - {PUBLISHED}),
+    # The subset names its checks too: an asset selection alone would add every check of the
+    # selected assets, the daily_checks job's included.
+    unpublished = job.get_subset(
+        asset_selection=job.asset_layer.selected_asset_keys - {PUBLISHED},
+        asset_check_selection={
+            key
+            for key in job.asset_layer.asset_graph.asset_check_keys
+            if key.asset_key != PUBLISHED
+        },
+    )
+    main = unpublished.execute_in_process(
+        instance=instance, raise_on_error=False, run_config=INFO_LOGS
     )
     outcome.absorb(main)
     if not main.success:
