@@ -273,6 +273,51 @@ class PlatformService:
             hiring.updated_at = self._clock()
             return hiring
 
+    def expired_hirings(self, now: datetime | None = None) -> list[Hiring]:
+        """Active hirings whose ``expires_at`` has passed (what :meth:`expire_hirings` does)."""
+        at = now or self._clock()
+        with self._transaction() as s:
+            return list(
+                s.scalars(
+                    select(Hiring)
+                    .where(Hiring.status == HiringStatus.ACTIVE.value, Hiring.expires_at < at)
+                    .order_by(Hiring.id)
+                )
+            )
+
+    def expire_hirings(self, now: datetime | None = None, batch_size: int = 1_000) -> list[Hiring]:
+        """Mark active hirings past ``expires_at`` as ``expired`` (``updated_at`` set).
+
+        Only ``active`` hirings expire: a suspended or cancelled one keeps its status. Each
+        batch is its own short transaction that re-checks the status under a row lock, so a
+        hiring cancelled meanwhile is left alone and the platform's writers wait briefly.
+        """
+        at = now or self._clock()
+        expired: list[Hiring] = []
+        last_id = 0
+        while True:
+            with self._transaction() as s:
+                batch = list(
+                    s.scalars(
+                        select(Hiring)
+                        .where(
+                            Hiring.status == HiringStatus.ACTIVE.value,
+                            Hiring.expires_at < at,
+                            Hiring.id > last_id,
+                        )
+                        .order_by(Hiring.id)
+                        .limit(batch_size)
+                        .with_for_update()
+                    )
+                )
+                for hiring in batch:
+                    hiring.status = HiringStatus.EXPIRED.value
+                    hiring.updated_at = at
+                expired += batch
+            if len(batch) < batch_size:
+                return expired
+            last_id = batch[-1].id
+
     # -- executions ------------------------------------------------------------------------
 
     def create_execution(
