@@ -24,6 +24,52 @@ app.add_typer(db_app, name="db")
 app.command("simulate")(simulate_cmd)
 pipeline_app = typer.Typer(help="Run the Dagster pipeline in-process.", no_args_is_help=True)
 app.add_typer(pipeline_app, name="pipeline")
+maintenance_app = typer.Typer(
+    help="Archive, purge and expire on the platform database.", no_args_is_help=True
+)
+app.add_typer(maintenance_app, name="maintenance")
+
+
+@maintenance_app.command("run")
+def maintenance_run(
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Report what would be done; change nothing on the platform."
+    ),
+) -> None:
+    """Run the platform_maintenance job in-process (what the nightly schedule runs).
+
+    Reads PLATFORM_DATABASE_URL, WAREHOUSE_PATH, ARCHIVE_DIR, EXECUTION_RETENTION_DAYS and
+    METRICS_RETENTION_DAYS like the Dagster code location does.
+    """
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import defs
+    from pipelines.jobs import MAINTENANCE_JOB
+    from pipelines.run import INFO_LOGS
+
+    instance = (
+        DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+    )
+    console.print(f"[bold]> {MAINTENANCE_JOB}{' (dry run)' if dry_run else ''}")
+    result = defs.resolve_job_def(MAINTENANCE_JOB).execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={**INFO_LOGS, "ops": {"maintenance": {"config": {"dry_run": dry_run}}}},
+    )
+    report = Table("asset", "figures")
+    for event in result.get_asset_materialization_events():
+        meta = event.materialization.metadata
+        report.add_row(
+            event.asset_key.to_user_string(),
+            ", ".join(
+                f"{k}={v.value}" for k, v in meta.items() if not isinstance(v.value, list | dict)
+            ),
+        )
+    console.print(report)
+    if not result.success:
+        failed = [e.step_key for e in result.get_step_failure_events()]
+        console.print(f"[red]maintenance failed in {failed}; see the log above")
+        raise typer.Exit(1)
 
 
 @pipeline_app.command("run")

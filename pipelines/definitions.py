@@ -12,11 +12,15 @@ from pipelines.jobs import (
     daily_checks_schedule,
     daily_marts,
     hourly_pipeline,
+    nightly_maintenance,
+    platform_maintenance,
     platform_pipeline,
     publish_after_partitions,
     publish_warehouse,
     touched_days_sensor,
 )
+from pipelines.maintenance.assets import maintenance
+from pipelines.maintenance.settings import DEFAULT_ARCHIVE_DIR, Maintenance
 from pipelines.metrics.checks import metrics_checks
 from pipelines.resources import (
     DEFAULT_WAREHOUSE_PATH,
@@ -35,7 +39,7 @@ from platform_core.config import default_database_url
 
 GRAPH = load_graph()
 #: Everything but publish: the raw mirrors, one asset per SQL model, and what Python drives.
-BUILT = [*raw_assets, *sql_assets(GRAPH), trust, trust_records]
+BUILT = [*raw_assets, *sql_assets(GRAPH), trust, trust_records, maintenance]
 #: Publish follows every asset the hourly job builds (the day-partitioned marts are published
 #: after their own runs).
 ASSETS = [
@@ -61,6 +65,11 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
             url=env_or_default("PLATFORM_DATABASE_URL", default_database_url())
         ),
         "warehouse": Warehouse(path=env_or_default("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH)),
+        "maintenance": Maintenance(
+            archive_dir=env_or_default("ARCHIVE_DIR", DEFAULT_ARCHIVE_DIR),
+            execution_retention_days=env_or_default("EXECUTION_RETENTION_DAYS", "90"),
+            metrics_retention_days=env_or_default("METRICS_RETENTION_DAYS", "30"),
+        ),
         "trust_model": TrustModel(
             half_life_days=env_or_default("TRUST_HALF_LIFE_DAYS", "7"),
             timeout_weight=env_or_default("TRUST_TIMEOUT_WEIGHT", "1.5"),
@@ -77,8 +86,14 @@ def build_defs(resources: dict[str, dg.ConfigurableResource] | None = None) -> d
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=CHECKS,
-        jobs=[platform_pipeline, daily_marts, publish_warehouse, daily_checks],
-        schedules=[hourly_pipeline, daily_checks_schedule],
+        jobs=[
+            platform_pipeline,
+            daily_marts,
+            publish_warehouse,
+            daily_checks,
+            platform_maintenance,
+        ],
+        schedules=[hourly_pipeline, daily_checks_schedule, nightly_maintenance],
         sensors=[touched_days_sensor, publish_after_partitions],
         resources=resources if resources is not None else build_resources(),
     )

@@ -6,6 +6,8 @@
 * ``publish_warehouse``: publish alone, after partition runs.
 * ``daily_checks`` (daily schedule): the checks that read whole histories, too costly for
   every hourly run (trust recomputed from scratch, the exact trust-record comparison).
+* ``platform_maintenance`` (nightly schedule; ``agenthub maintenance run``): archive and
+  purge old executions, expire hirings, publish.
 
 Every job runs in one process and the instance allows one run at a time (dagster.yaml):
 DuckDB has one writer per file.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.maintenance.assets import MAINTENANCE_KEYS
 from pipelines.partitions import daily_partitions
 from pipelines.sql_models import load_graph
 from pipelines.trust.checks import DAILY_TRUST_CHECKS
@@ -24,6 +27,7 @@ PIPELINE_JOB = "platform_pipeline"
 DAILY_JOB = "daily_marts"
 PUBLISH_JOB = "publish_warehouse"
 CHECKS_JOB = "daily_checks"
+MAINTENANCE_JOB = "platform_maintenance"
 
 #: The day-partitioned models of sql/ (``materialized: day_partitioned``).
 DAILY_ASSETS = dg.AssetSelection.assets(
@@ -32,10 +36,11 @@ DAILY_ASSETS = dg.AssetSelection.assets(
 PUBLISH_ASSET = dg.AssetSelection.assets(PUBLISHED)
 TOUCHED_DAYS = dg.AssetKey(["ops", "touched_days"])
 DAILY_CHECKS = dg.AssetSelection.checks(*DAILY_TRUST_CHECKS)
+MAINTENANCE_ASSETS = dg.AssetSelection.assets(*MAINTENANCE_KEYS)
 
 platform_pipeline = dg.define_asset_job(
     PIPELINE_JOB,
-    selection=dg.AssetSelection.all() - DAILY_ASSETS - DAILY_CHECKS,
+    selection=dg.AssetSelection.all() - DAILY_ASSETS - DAILY_CHECKS - MAINTENANCE_ASSETS,
     description="Bring the warehouse up to date from the platform database, write trust back, "
     "then publish it.",
     executor_def=dg.in_process_executor,
@@ -63,6 +68,15 @@ daily_checks = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
+platform_maintenance = dg.define_asset_job(
+    MAINTENANCE_JOB,
+    selection=MAINTENANCE_ASSETS | PUBLISH_ASSET,
+    description="Archive and purge old executions (exactly once), expire hirings, then "
+    "publish the warehouse so the reports reach readers. Run config "
+    "ops: {maintenance: {config: {dry_run: true}}} reports without changing anything.",
+    executor_def=dg.in_process_executor,
+)
+
 hourly_pipeline = dg.ScheduleDefinition(
     name="hourly_platform_pipeline",
     job=platform_pipeline,
@@ -79,6 +93,18 @@ daily_checks_schedule = dg.ScheduleDefinition(
     "Running by default: it only reads, and a disagreement it finds should not wait for "
     "someone to remember to switch it on.",
     default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+
+nightly_maintenance = dg.ScheduleDefinition(
+    name="nightly_platform_maintenance",
+    job=platform_maintenance,
+    cron_schedule="17 2 * * *",
+    description="Every night at 02:17 UTC, away from the hourly run at :07 and the daily "
+    "checks at 03:37: the platform_maintenance job. Stopped by default: it deletes rows from "
+    "the platform database, so an operator switches it on after a dry run "
+    "(`agenthub maintenance run --dry-run`) has shown what it will do.",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
 )
 
 

@@ -8,17 +8,24 @@ import dagster as dg
 from sqlalchemy import Engine
 
 from pipelines.definitions import build_defs
+from pipelines.maintenance.settings import Maintenance
 from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
 
 
 def defs_on(
-    engine: Engine, warehouse: Path, trust_model: TrustModel | None = None
+    engine: Engine,
+    warehouse: Path,
+    trust_model: TrustModel | None = None,
+    maintenance: Maintenance | None = None,
 ) -> dg.Definitions:
-    """Every asset, check, job, schedule and sensor, on these resources (default trust model)."""
+    """Every asset, check, job, schedule and sensor, on these resources (defaults: the trust
+    model's, and an archive next to the warehouse)."""
     return build_defs(
         {
             "platform_db": PlatformDatabase(url=engine.url.render_as_string(hide_password=False)),
             "warehouse": Warehouse(path=str(warehouse)),
             "trust_model": trust_model or TrustModel(),
+            "maintenance": maintenance
+            or Maintenance(archive_dir=str(warehouse.parent / "archive")),
         }
     )

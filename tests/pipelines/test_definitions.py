@@ -19,6 +19,7 @@ from pipelines.ingest.assets import raw_assets
 from pipelines.ingest.checks import raw_checks
 from pipelines.ingest.tables import INGESTED_TABLES
 from pipelines.jobs import PIPELINE_JOB
+from pipelines.maintenance.settings import Maintenance
 from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
 from platform_core.simulate import SimulationConfig, simulate
 from tests.pipelines.location import defs_on
@@ -75,6 +76,7 @@ def test_the_job_materializes_ingest_checks_and_publish(engine: Engine, tmp_path
         "warehouse": Warehouse(path=str(published)),
     }
     resources["trust_model"] = TrustModel()
+    resources["maintenance"] = Maintenance(archive_dir=str(tmp_path / "archive"))
     test_defs = build_defs(resources)
     job = test_defs.resolve_job_def(PIPELINE_JOB)
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())

@@ -224,7 +224,8 @@ def test_incremental_runs_equal_a_rebuild(tmp_path: Path) -> None:
     con.execute("attach ? as inc (read_only)", [str(work)])
     con.execute("attach ? as rebuilt (read_only)", [str(full)])
     graph = load_graph()
-    marts = [m for m in graph.in_order() if m.layer == "marts"]
+    # Bookkeeping tables (maintenance reports) are written by other jobs, not built from raw.
+    marts = [m for m in graph.in_order() if m.layer == "marts" and m.materialized != "bookkeeping"]
     assert len(marts) >= 10
     compared = 0
     for model in marts:

@@ -1,0 +1,1 @@
+"""Maintenance: archive and purge old executions exactly once, expire hirings."""

@@ -1,0 +1,28 @@
+-- ops.archive_manifest: one row per verified Parquet file of the archive (grain: file).
+-- A file is written to a temporary name, read back (row count and id checksum verified),
+-- renamed into place and recorded here with purged_at NULL; its rows are then deleted from
+-- the platform in one transaction, and purged_at is set once that transaction committed.
+-- A row with purged_at NULL is a batch whose purge has not been confirmed: the next
+-- maintenance run checks the platform (rows gone: the purge committed; rows there: the file
+-- is dropped and the rows archived again). A file under ARCHIVE_DIR that is not listed here
+-- is a leftover of a crash and is never read as archive. pipelines/maintenance/archive.py.
+-- materialized: bookkeeping (written by the maintenance job's archive step)
+create table if not exists ops.archive_manifest (
+    file varchar primary key,
+    table_name varchar not null,
+    month varchar not null,
+    rows bigint not null,
+    min_id bigint not null,
+    max_id bigint not null,
+    checksum varchar not null,
+    bytes bigint not null,
+    written_at timestamp not null,
+    purged_at timestamp
+);
+
+comment on table ops.archive_manifest is
+    'Verified Parquet files of the archive under ARCHIVE_DIR (grain: file); purged_at is set once their rows left the platform database';
+comment on column ops.archive_manifest.file is 'path relative to ARCHIVE_DIR, e.g. executions/month=2026-08/executions_1_5000.parquet';
+comment on column ops.archive_manifest.month is 'month of created_at (YYYY-MM), the Hive partition';
+comment on column ops.archive_manifest.checksum is 'sum of hash(id) over the file, as read back before the purge';
+comment on column ops.archive_manifest.purged_at is 'when the platform transaction deleting these rows committed; NULL while unconfirmed';
