@@ -31,7 +31,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import JSON, Engine, Text, cast, delete, func, select
+from sqlalchemy import JSON, Connection, Engine, Text, cast, delete, func, select
 
 from pipelines.ingest.tables import SOURCE_TABLES
 from pipelines.sql_files import run_model
@@ -84,6 +84,27 @@ def _old_terminal(cutoff: datetime):
     return (Execution.status.in_(TERMINAL)) & (
         func.coalesce(Execution.completed_at, Execution.created_at) < cutoff
     )
+
+
+def _fetch_batch(
+    conn: Connection, cutoff: datetime, after_id: int, batch_size: int, *, lock: bool
+) -> pa.Table:
+    """The next keyset batch of old terminal executions after ``after_id``, as Arrow.
+
+    ``lock`` takes row locks (PostgreSQL; SQLite locks the whole database on write anyway):
+    a concurrent update of one of these rows waits for the purge instead of being deleted
+    unseen.
+    """
+    query = (
+        select(*_columns())
+        .where(_old_terminal(cutoff), Execution.id > after_id)
+        .order_by(Execution.id)
+        .limit(batch_size)
+    )
+    if lock:
+        query = query.with_for_update()
+    rows = conn.execute(query).all()
+    return pa.Table.from_pylist([r._asdict() for r in rows], schema=SCHEMA)
 
 
 def _checksum(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:
@@ -161,10 +182,9 @@ def archive_executions(
     """Archive and purge terminal executions finished before ``cutoff`` (see module doc).
 
     ``crash(point)`` is called at the points a crash matters ("written", "deleted",
-    "committed"); tests pass one that kills the process there.
+    "committed"); tests pass one that raises there, stopping the run as a crash would.
     """
     result = ArchiveResult(dry_run=dry_run)
-    run_model(con, "ops/archive_manifest.sql")
     if dry_run:
         return _dry_run(con, engine, cutoff, batch_size, result)
     settled = recover(con, engine, archive_dir)
@@ -174,21 +194,10 @@ def archive_executions(
     last_id = 0
     while True:
         with engine.begin() as conn:
-            query = (
-                select(*_columns())
-                .where(_old_terminal(cutoff), Execution.id > last_id)
-                .order_by(Execution.id)
-                .limit(batch_size)
-            )
-            if not is_sqlite(engine):
-                # Lock the batch: a concurrent update of one of these rows waits for the
-                # purge instead of being deleted unseen.
-                query = query.with_for_update()
-            fetched = conn.execute(query).all()
-            if not fetched:
+            batch = _fetch_batch(conn, cutoff, last_id, batch_size, lock=not is_sqlite(engine))
+            if not batch.num_rows:
                 break
-            last_id = fetched[-1].id
-            batch = pa.Table.from_pylist([r._asdict() for r in fetched], schema=SCHEMA)
+            last_id = batch.column("id")[-1].as_py()
             held = _ingested(con, batch)
             result.waiting_for_ingest += batch.num_rows - held.num_rows
             if held.num_rows:
@@ -211,7 +220,7 @@ def archive_executions(
             )
             result.rows += held.num_rows
             progress(result.rows)
-        if len(fetched) < batch_size:
+        if batch.num_rows < batch_size:
             break
     return result
 
@@ -281,21 +290,15 @@ def _dry_run(
     last_id = 0
     while True:
         with engine.connect() as conn:
-            fetched = conn.execute(
-                select(*_columns())
-                .where(_old_terminal(cutoff), Execution.id > last_id)
-                .order_by(Execution.id)
-                .limit(batch_size)
-            ).all()
-        if not fetched:
+            batch = _fetch_batch(conn, cutoff, last_id, batch_size, lock=False)
+        if not batch.num_rows:
             return result
-        last_id = fetched[-1].id
-        batch = pa.Table.from_pylist([r._asdict() for r in fetched], schema=SCHEMA)
+        last_id = batch.column("id")[-1].as_py()
         held = _ingested(con, batch)
         result.waiting_for_ingest += batch.num_rows - held.num_rows
         result.rows += held.num_rows
         for created in held.column("created_at").to_pylist():
             month = created.strftime("%Y-%m")
             result.months[month] = result.months.get(month, 0) + 1
-        if len(fetched) < batch_size:
+        if batch.num_rows < batch_size:
             return result

@@ -23,13 +23,19 @@ CURSOR_NAME = "trust_writeback"
 SOURCE_CURSOR_NAME = "trust_source"
 
 
-def read_cursor(con: duckdb.DuckDBPyConnection) -> int:
-    """The highest ``seq`` known to be on the platform (0 before the first write-back)."""
+def _watermark(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, datetime] | None:
+    """(last_id, advanced_at) of one cursor in ``ops.watermarks``, None when it has none."""
     run_model(con, "ops/watermarks.sql")
     rows = con.execute(
-        "select last_id from ops.watermarks where table_name = ?", [CURSOR_NAME]
+        "select last_id, advanced_at from ops.watermarks where table_name = ?", [name]
     ).fetchall()
-    return int(rows[0][0]) if rows else 0
+    return rows[0] if rows else None
+
+
+def read_cursor(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest ``seq`` known to be on the platform (0 before the first write-back)."""
+    row = _watermark(con, CURSOR_NAME)
+    return int(row[0]) if row else 0
 
 
 def advance_cursor(con: duckdb.DuckDBPyConnection, seq: int, at: datetime) -> None:
@@ -54,8 +60,5 @@ def next_seq(con: duckdb.DuckDBPyConnection) -> int:
 def read_source_cursor(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """The newest ``executions_all.changed_at`` the trust model has read; None before its
     first update (or on a warehouse an earlier version built): read every execution then."""
-    run_model(con, "ops/watermarks.sql")
-    rows = con.execute(
-        "select advanced_at from ops.watermarks where table_name = ?", [SOURCE_CURSOR_NAME]
-    ).fetchall()
-    return rows[0][0] if rows else None
+    row = _watermark(con, SOURCE_CURSOR_NAME)
+    return row[1] if row else None
