@@ -104,6 +104,8 @@ def build_sql_asset(model: SqlModel, graph: SqlGraph) -> dg.AssetsDefinition:
         if days is not None:
             params["start_day"], params["end_day"] = days
         with warehouse.connect(marts=True) as con:
+            for needed in graph.bookkeeping_read_by(model.key):
+                run_model(con, needed.relative)
             run_model(con, model.relative, params)  # binds what each statement uses
             metadata = report(con, model, days)
         return dg.MaterializeResult(metadata=metadata)

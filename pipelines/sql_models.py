@@ -230,7 +230,8 @@ def parse_model(relative: str, sql: str) -> SqlModel:
 def _check_ddl(relative: str, body: str, key: Key, kind: str) -> None:
     """The file must create its own relation the way its header says."""
     name = re.escape(".".join(key))
-    what = "view" if kind == "view" else "table"
+    # Bookkeeping relations are tables, or views Python points elsewhere (the archive's).
+    what = {"view": "view", "bookkeeping": "(?:table|view)"}.get(kind, "table")
     pattern = rf"\bcreate\s+(or\s+replace\s+)?{what}\s+(if\s+not\s+exists\s+)?{name}\b"
     if not re.search(pattern, body, re.IGNORECASE):
         raise SqlModelError(
@@ -259,6 +260,13 @@ class SqlGraph:
     def _is_asset(self, key: Key) -> bool:
         model = self.models.get(key)
         return model is not None and model.materialized != "bookkeeping"
+
+    def bookkeeping_read_by(self, key: Key) -> list[SqlModel]:
+        """The bookkeeping relations model ``key`` reads: their files (idempotent ``create
+        ... if not exists``) run before it, so it runs on a warehouse where the job that
+        writes them has not run yet (the archive views before any maintenance run)."""
+        models = (self.models.get(r) for r in sorted(self.models[key].reads))
+        return [m for m in models if m is not None and m.materialized == "bookkeeping"]
 
     def sql_assets(self) -> list[SqlModel]:
         """The models the factory turns into assets, in build order."""
@@ -346,6 +354,8 @@ def build_in_order(
     for model in graph.in_order():
         if model.is_sql_asset:
             values = {c.name: c.default for c in model.config} | dict(params)
+            for needed in graph.bookkeeping_read_by(model.key):
+                run_model(con, needed.relative)
             step(model.name, lambda m=model, v=values: run_model(con, m.relative, v))
         elif model.key in python and id(python[model.key]) not in done:
             done.add(id(python[model.key]))

@@ -1,24 +1,32 @@
-"""Archive old executions to Parquet, then purge them from the platform: exactly once.
+"""Archive old platform rows to Parquet, then purge them from the platform: exactly once.
 
-Per batch (a keyset slice of terminal executions older than the retention, in id order):
+Two tables are archived (:data:`EXECUTIONS`, :data:`AGENT_METRICS`); per batch (a keyset
+slice of old rows, in id order):
 
 1. inside one platform transaction, select the batch (rows locked on PostgreSQL);
-2. per month of ``created_at``, write the rows to a temporary Parquet file, read it back and
-   verify its row count and id checksum, rename it into place
-   (``ARCHIVE_DIR/executions/month=YYYY-MM/executions_<first id>_<last id>.parquet``) and
-   record it in ``ops.archive_manifest`` with ``purged_at`` NULL;
+2. per month of the partition column, write the rows to a temporary Parquet file, read it
+   back and verify its row count and id checksum, rename it into place
+   (``ARCHIVE_DIR/<table>/month=YYYY-MM/<table>_<first id>_<last id>.parquet``) and record
+   it in ``ops.archive_manifest`` with ``purged_at`` NULL;
 3. delete the batch's rows and commit the platform transaction;
 4. set ``purged_at`` on the batch's manifest rows.
 
 A crash before 3 commits leaves the rows in the platform; a crash after it leaves them only
 in verified, listed files. :func:`recover` (the start of every run) settles what a crash left
 unconfirmed: a listed file whose rows are gone from the platform gets its ``purged_at``; a
-listed file whose rows are still there is dropped (they are archived again); a file that is
-not listed (a leftover, a temporary name) is deleted and never read as archive.
+listed file whose rows are still there is dropped (they are archived again). A file that is
+not listed is never read as archive: a temporary name, or a file whose rows are all still in
+the platform (a crash between the rename and the manifest), is deleted; a verified file whose
+rows are all gone from the platform (a warehouse rebuilt without its manifest) is listed
+again, so losing the warehouse never deletes the archive.
 
-Only rows the warehouse already holds as they are (same ``id`` and ``updated_at`` in
-``raw.executions``) are purged, so the warehouse's all-time statistics never lose a row.
-Pending and running executions are never touched.
+Only rows the warehouse already holds as they are are purged (executions: same ``id`` and
+``updated_at`` in ``raw.executions``; metric points: ingested, and counted in both their
+hourly and daily rollup buckets), so the warehouse's statistics never lose a row. Pending and
+running executions are never touched.
+
+Readers see the archive through ``ops.archived_executions`` and ``ops.archived_agent_metrics``:
+views over exactly the files the manifest lists as purged (:func:`refresh_views`).
 """
 
 from __future__ import annotations
@@ -31,15 +39,14 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import JSON, Connection, Engine, Text, cast, delete, func, select
+from sqlalchemy import JSON, ColumnElement, Connection, Engine, Text, cast, delete, func, select
 
 from pipelines.ingest.tables import SOURCE_TABLES
 from pipelines.sql_files import run_model
 from platform_core.db import is_sqlite
-from platform_core.models import Execution
+from platform_core.models import AgentMetric, Execution
 
 TERMINAL = ("completed", "failed", "timeout", "cancelled")
-TABLE = "executions"
 _ARROW = {
     "BIGINT": pa.int64(),
     "VARCHAR": pa.string(),
@@ -47,64 +54,180 @@ _ARROW = {
     "TIMESTAMP": pa.timestamp("us"),
     "BOOLEAN": pa.bool_(),
 }
-#: Every seed-000 column plus id, typed as the raw layer types them.
-SCHEMA = pa.schema([(name, _ARROW[kind]) for name, kind in SOURCE_TABLES[TABLE].columns])
 
 
 class ArchiveError(RuntimeError):
     """The archive and the platform disagree in a way no crash explains; nothing is deleted."""
 
 
+@dataclass(frozen=True)
+class ArchiveSpec:
+    """One platform table the maintenance archives: which rows are old, which the warehouse
+    holds (and so may leave the platform), and how its files are partitioned."""
+
+    table: str
+    model: type
+    #: The timestamp whose month is the Hive partition.
+    month_column: str
+    #: Rows older than the cutoff (SQLAlchemy), given the cutoff.
+    old: Callable[[datetime], ColumnElement[bool]]
+    #: DuckDB: the rows of ``_archive_batch`` the warehouse holds, so they may be purged.
+    held_sql: str
+
+    @property
+    def schema(self) -> pa.Schema:
+        """Every platform column of the table, typed as the raw layer types them."""
+        return pa.schema([(n, _ARROW[k]) for n, k in SOURCE_TABLES[self.table].columns])
+
+    @property
+    def view(self) -> str:
+        """The warehouse view over its archived (listed, purged) files."""
+        return f"ops.archived_{self.table}"
+
+
+EXECUTIONS = ArchiveSpec(
+    table="executions",
+    model=Execution,
+    month_column="created_at",
+    old=lambda cutoff: (
+        Execution.status.in_(TERMINAL)
+        & (func.coalesce(Execution.completed_at, Execution.created_at) < cutoff)
+    ),
+    # Same id and updated_at: the warehouse has the row as it is now.
+    held_sql="select b.* from _archive_batch as b"
+    " join raw.executions as r on r.id = b.id and r.updated_at = b.updated_at order by b.id",
+)
+
+AGENT_METRICS = ArchiveSpec(
+    table="agent_metrics",
+    model=AgentMetric,
+    month_column="recorded_at",
+    old=lambda cutoff: AgentMetric.recorded_at < cutoff,
+    # Ingested, and either quarantined (no rollup counts it) or counted in both rollups: the
+    # hourly and daily buckets hold as many samples as the warehouse has valid points for
+    # them, so the rollups were built after the point arrived and keep it for ever.
+    held_sql="""
+with ingested as (
+    select b.* from _archive_batch as b join raw.agent_metrics as r using (id)
+),
+valid as (
+    select v.agent_id, v.metric_name, v.recorded_at, v.point_id
+    from intermediate.valid_agent_metrics as v
+    where v.point_id in (select id from ingested)
+),
+hours as (
+    select distinct agent_id, metric_name, date_trunc('hour', recorded_at) as bucket_start
+    from valid
+),
+days as (
+    select distinct agent_id, metric_name, date_trunc('day', recorded_at) as bucket_start
+    from valid
+),
+hours_done as (
+    select h.agent_id, h.metric_name, h.bucket_start
+    from hours as h
+    join marts.metrics_rollup_hourly as r using (agent_id, metric_name, bucket_start)
+    join intermediate.valid_agent_metrics as v
+      on v.agent_id = h.agent_id and v.metric_name = h.metric_name
+     and v.recorded_at >= h.bucket_start and v.recorded_at < h.bucket_start + interval 1 hour
+    group by h.agent_id, h.metric_name, h.bucket_start, r.samples
+    having count(*) = r.samples
+),
+days_done as (
+    select d.agent_id, d.metric_name, d.bucket_start
+    from days as d
+    join marts.metrics_rollup_daily as r using (agent_id, metric_name, bucket_start)
+    join intermediate.valid_agent_metrics as v
+      on v.agent_id = d.agent_id and v.metric_name = d.metric_name
+     and v.recorded_at >= d.bucket_start and v.recorded_at < d.bucket_start + interval 1 day
+    group by d.agent_id, d.metric_name, d.bucket_start, r.samples
+    having count(*) = r.samples
+),
+rolled as (
+    select v.point_id as id
+    from valid as v
+    join hours_done as h
+      on h.agent_id = v.agent_id and h.metric_name = v.metric_name
+     and h.bucket_start = date_trunc('hour', v.recorded_at)
+    join days_done as d
+      on d.agent_id = v.agent_id and d.metric_name = v.metric_name
+     and d.bucket_start = date_trunc('day', v.recorded_at)
+)
+select i.* from ingested as i
+where i.id in (select id from rolled) or i.id not in (select point_id from valid)
+order by i.id
+""",
+)
+
+SPECS = (EXECUTIONS, AGENT_METRICS)
+
+
 @dataclass
 class ArchiveResult:
-    """What one archive run did (or, in a dry run, would do)."""
+    """What one archive run of one table did (or, in a dry run, would do)."""
 
+    table: str
     dry_run: bool
     rows: int = 0
     bytes: int = 0
     files: int = 0
     months: dict[str, int] = field(default_factory=dict)
-    #: Old terminal rows left in the platform because the warehouse has not ingested them as
-    #: they are yet (the next run takes them).
-    waiting_for_ingest: int = 0
+    #: Old rows left in the platform because the warehouse does not hold them as they are
+    #: yet (not ingested, or not rolled up): a later run takes them.
+    waiting_for_warehouse: int = 0
     recovered_purged: int = 0
     recovered_dropped: int = 0
+    recovered_adopted: int = 0
     leftovers_deleted: int = 0
 
+    @property
+    def detail(self) -> dict[str, object]:
+        """What the run found, for the report and the run's metadata."""
+        return {
+            "months": self.months,
+            "files": self.files,
+            "waiting_for_warehouse": self.waiting_for_warehouse,
+            "recovered_purged": self.recovered_purged,
+            "recovered_dropped": self.recovered_dropped,
+            "recovered_adopted": self.recovered_adopted,
+            "leftovers_deleted": self.leftovers_deleted,
+        }
 
-def _columns() -> list:
-    table = Execution.__table__
+
+def _columns(spec: ArchiveSpec) -> list:
+    table = spec.model.__table__
     return [
         cast(c, Text).label(c.name) if isinstance(c.type, JSON) else c
-        for c in (table.c[name] for name, _ in SOURCE_TABLES[TABLE].columns)
+        for c in (table.c[name] for name, _ in SOURCE_TABLES[spec.table].columns)
     ]
 
 
-def _old_terminal(cutoff: datetime):
-    return (Execution.status.in_(TERMINAL)) & (
-        func.coalesce(Execution.completed_at, Execution.created_at) < cutoff
-    )
-
-
 def _fetch_batch(
-    conn: Connection, cutoff: datetime, after_id: int, batch_size: int, *, lock: bool
+    conn: Connection,
+    spec: ArchiveSpec,
+    cutoff: datetime,
+    after_id: int,
+    batch_size: int,
+    *,
+    lock: bool,
 ) -> pa.Table:
-    """The next keyset batch of old terminal executions after ``after_id``, as Arrow.
+    """The next keyset batch of old rows after ``after_id``, as Arrow.
 
     ``lock`` takes row locks (PostgreSQL; SQLite locks the whole database on write anyway):
     a concurrent update of one of these rows waits for the purge instead of being deleted
     unseen.
     """
+    model = spec.model
     query = (
-        select(*_columns())
-        .where(_old_terminal(cutoff), Execution.id > after_id)
-        .order_by(Execution.id)
+        select(*_columns(spec))
+        .where(spec.old(cutoff), model.id > after_id)
+        .order_by(model.id)
         .limit(batch_size)
     )
     if lock:
         query = query.with_for_update()
     rows = conn.execute(query).all()
-    return pa.Table.from_pylist([r._asdict() for r in rows], schema=SCHEMA)
+    return pa.Table.from_pylist([r._asdict() for r in rows], schema=spec.schema)
 
 
 def _checksum(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:
@@ -114,37 +237,45 @@ def _checksum(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:
     return int(count), str(total)
 
 
-def _ingested(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> pa.Table:
-    """The rows of ``batch`` the warehouse holds with the same ``updated_at``."""
+def _held(con: duckdb.DuckDBPyConnection, spec: ArchiveSpec, batch: pa.Table) -> pa.Table:
+    """The rows of ``batch`` the warehouse holds (see :class:`ArchiveSpec`)."""
     con.register("_archive_batch", batch)
     try:
-        return con.sql(
-            "select b.* from _archive_batch as b"
-            " join raw.executions as r on r.id = b.id and r.updated_at = b.updated_at"
-            " order by b.id"
-        ).to_arrow_table()
+        return con.sql(spec.held_sql).to_arrow_table()
     finally:
         con.unregister("_archive_batch")
 
 
-def recover(con: duckdb.DuckDBPyConnection, engine: Engine, archive_dir: Path) -> dict[str, int]:
-    """Settle what an interrupted run left: see the module docstring."""
+def _present(engine: Engine, spec: ArchiveSpec, ids: list[int]) -> int:
+    """How many of ``ids`` are rows of the platform table."""
+    if not ids:
+        return 0
+    model = spec.model
+    with engine.connect() as conn:
+        return conn.execute(
+            select(func.count())
+            .select_from(model)
+            .where(model.id.between(min(ids), max(ids)), model.id.in_(ids))
+        ).scalar_one()
+
+
+def _file_ids(con: duckdb.DuckDBPyConnection, path: Path) -> list[int]:
+    return [r[0] for r in con.execute("select id from read_parquet(?)", [str(path)]).fetchall()]
+
+
+def recover(
+    con: duckdb.DuckDBPyConnection, engine: Engine, archive_dir: Path, spec: ArchiveSpec
+) -> dict[str, int]:
+    """Settle what an interrupted run left for one table: see the module docstring."""
     run_model(con, "ops/archive_manifest.sql")
-    settled = {"purged": 0, "dropped": 0, "leftovers": 0}
+    settled = {"purged": 0, "dropped": 0, "adopted": 0, "leftovers": 0}
     pending = con.execute(
-        "select file, rows, min_id, max_id from ops.archive_manifest"
-        " where table_name = ? and purged_at is null",
-        [TABLE],
+        "select file, rows from ops.archive_manifest where table_name = ? and purged_at is null",
+        [spec.table],
     ).fetchall()
-    for file, rows, min_id, max_id in pending:
+    for file, rows in pending:
         path = archive_dir / file
-        ids = [r[0] for r in con.execute("select id from read_parquet(?)", [str(path)]).fetchall()]
-        with engine.connect() as conn:
-            present = conn.execute(
-                select(func.count())
-                .select_from(Execution)
-                .where(Execution.id.between(min_id, max_id), Execution.id.in_(ids))
-            ).scalar_one()
+        present = _present(engine, spec, _file_ids(con, path))
         if present == 0:
             con.execute("update ops.archive_manifest set purged_at = now() where file = ?", [file])
             settled["purged"] += 1
@@ -159,19 +290,95 @@ def recover(con: duckdb.DuckDBPyConnection, engine: Engine, archive_dir: Path) -
                 "was changed: compare the file with the platform before running again."
             )
     listed = {r[0] for r in con.execute("select file from ops.archive_manifest").fetchall()}
-    root = archive_dir / TABLE
-    if root.exists():
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and path.relative_to(archive_dir).as_posix() not in listed:
-                path.unlink()
-                settled["leftovers"] += 1
+    root = archive_dir / spec.table
+    if not root.exists():
+        return settled
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(archive_dir).as_posix()
+        if not path.is_file() or relative in listed:
+            continue
+        if path.name.startswith(".") or path.suffix != ".parquet":
+            path.unlink()  # a temporary file: its rows were never deleted
+            settled["leftovers"] += 1
+            continue
+        ids = _file_ids(con, path)
+        present = _present(engine, spec, ids)
+        if present == len(ids):
+            path.unlink()  # renamed, but the platform transaction never committed
+            settled["leftovers"] += 1
+        elif present == 0:
+            _list_file(con, archive_dir, relative, spec, purged=True)
+            settled["adopted"] += 1
+        else:
+            raise ArchiveError(
+                f"{relative} is not in ops.archive_manifest and {present} of its {len(ids)} "
+                "rows are still in the platform. Nothing was changed: compare the file with "
+                "the platform before running again."
+            )
     return settled
 
 
-def archive_executions(
+def _list_file(
+    con: duckdb.DuckDBPyConnection,
+    archive_dir: Path,
+    relative: str,
+    spec: ArchiveSpec,
+    *,
+    purged: bool,
+) -> tuple[int, int]:
+    """Record a verified file in the manifest; its (rows, bytes)."""
+    path = archive_dir / relative
+    source = f"read_parquet('{_quoted(path)}')"
+    rows, checksum = _checksum(con, source)
+    first, last = con.execute(f"select min(id), max(id) from {source}").fetchall()[0]
+    month = path.parent.name.removeprefix("month=")
+    size = path.stat().st_size
+    con.execute(
+        "insert or replace into ops.archive_manifest"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, now(), case when ? then now() end)",
+        [relative, spec.table, month, rows, first, last, checksum, size, purged],
+    )
+    return rows, size
+
+
+def refresh_views(con: duckdb.DuckDBPyConnection, archive_dir: Path) -> None:
+    """Point ``ops.archived_<table>`` at the files the manifest lists as purged.
+
+    A view, so the warehouse does not hold a second copy; it names the files one by one, so a
+    file the manifest does not list (a crash's leftover) is never read. Table functions take
+    no bound parameters inside a view, hence the quoted literals.
+    """
+    run_model(con, "ops/archive_manifest.sql")
+    for spec in SPECS:
+        files = [
+            archive_dir.resolve() / r[0]
+            for r in con.execute(
+                "select file from ops.archive_manifest"
+                " where table_name = ? and purged_at is not null order by file",
+                [spec.table],
+            ).fetchall()
+        ]
+        columns = ", ".join(name for name, _ in SOURCE_TABLES[spec.table].columns)
+        if files:
+            listed = ", ".join(f"'{_quoted(f)}'" for f in files)
+            source = f"select {columns} from read_parquet([{listed}])"
+        else:
+            typed = ", ".join(
+                f"null::{kind} as {name}" for name, kind in SOURCE_TABLES[spec.table].columns
+            )
+            source = f"select {typed} where false"
+        con.execute(f"create or replace view {spec.view} as {source}")
+        con.execute(
+            f"comment on view {spec.view} is 'Archived (purged) platform {spec.table} rows, "
+            "read from the Parquet files ops.archive_manifest lists'"
+        )
+
+
+def archive_table(
     con: duckdb.DuckDBPyConnection,
     engine: Engine,
     archive_dir: Path,
+    spec: ArchiveSpec,
     cutoff: datetime,
     *,
     batch_size: int = 10_000,
@@ -179,32 +386,36 @@ def archive_executions(
     progress: Callable[[int], None] = lambda _rows: None,
     crash: Callable[[str], None] = lambda _point: None,
 ) -> ArchiveResult:
-    """Archive and purge terminal executions finished before ``cutoff`` (see module doc).
+    """Archive and purge the rows of ``spec`` older than ``cutoff`` (see module doc).
 
     ``crash(point)`` is called at the points a crash matters ("written", "deleted",
     "committed"); tests pass one that raises there, stopping the run as a crash would.
     """
-    result = ArchiveResult(dry_run=dry_run)
+    result = ArchiveResult(table=spec.table, dry_run=dry_run)
     if dry_run:
-        return _dry_run(con, engine, cutoff, batch_size, result)
-    settled = recover(con, engine, archive_dir)
+        return _dry_run(con, engine, spec, cutoff, batch_size, result)
+    settled = recover(con, engine, archive_dir, spec)
     result.recovered_purged = settled["purged"]
     result.recovered_dropped = settled["dropped"]
+    result.recovered_adopted = settled["adopted"]
     result.leftovers_deleted = settled["leftovers"]
+    model = spec.model
     last_id = 0
     while True:
         with engine.begin() as conn:
-            batch = _fetch_batch(conn, cutoff, last_id, batch_size, lock=not is_sqlite(engine))
+            batch = _fetch_batch(
+                conn, spec, cutoff, last_id, batch_size, lock=not is_sqlite(engine)
+            )
             if not batch.num_rows:
                 break
             last_id = batch.column("id")[-1].as_py()
-            held = _ingested(con, batch)
-            result.waiting_for_ingest += batch.num_rows - held.num_rows
+            held = _held(con, spec, batch)
+            result.waiting_for_warehouse += batch.num_rows - held.num_rows
             if held.num_rows:
-                files = _write_months(con, held, archive_dir, result)
+                files = _write_months(con, spec, held, archive_dir, result)
                 crash("written")
                 ids = held.column("id").to_pylist()
-                deleted = conn.execute(delete(Execution).where(Execution.id.in_(ids))).rowcount
+                deleted = conn.execute(delete(model).where(model.id.in_(ids))).rowcount
                 if deleted != len(ids):
                     raise ArchiveError(
                         f"deleted {deleted} of {len(ids)} archived rows; rolled back"
@@ -222,31 +433,48 @@ def archive_executions(
             progress(result.rows)
         if batch.num_rows < batch_size:
             break
+    refresh_views(con, archive_dir)
     return result
 
 
+def archive_executions(
+    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
+    archive_dir: Path,
+    cutoff: datetime,
+    **options: object,
+) -> ArchiveResult:
+    """Archive and purge terminal executions that ended before ``cutoff``."""
+    return archive_table(con, engine, archive_dir, EXECUTIONS, cutoff, **options)  # type: ignore[arg-type]
+
+
 def _write_months(
-    con: duckdb.DuckDBPyConnection, held: pa.Table, archive_dir: Path, result: ArchiveResult
+    con: duckdb.DuckDBPyConnection,
+    spec: ArchiveSpec,
+    held: pa.Table,
+    archive_dir: Path,
+    result: ArchiveResult,
 ) -> list[str]:
     """Write, verify, rename and list one file per month of ``held``; their manifest paths."""
     con.register("_archive_held", held)
+    table, month_of = spec.table, f"strftime({spec.month_column}, '%Y-%m')"
     files: list[str] = []
     try:
         months = [
             r[0]
             for r in con.execute(
-                "select distinct strftime(created_at, '%Y-%m') from _archive_held order by 1"
+                f"select distinct {month_of} from _archive_held order by 1"
             ).fetchall()
         ]
         for month in months:
             con.execute(
                 "create or replace temp table _archive_month as select * from _archive_held"
-                " where strftime(created_at, '%Y-%m') = ? order by id",
+                f" where {month_of} = ? order by id",
                 [month],
             )
             rows, checksum = _checksum(con, "_archive_month")
             first, last = con.execute("select min(id), max(id) from _archive_month").fetchall()[0]
-            relative = f"{TABLE}/month={month}/{TABLE}_{first}_{last}.parquet"
+            relative = f"{table}/month={month}/{table}_{first}_{last}.parquet"
             final = archive_dir / relative
             final.parent.mkdir(parents=True, exist_ok=True)
             temporary = final.with_name(f".{final.name}.tmp")
@@ -262,7 +490,7 @@ def _write_months(
             con.execute(
                 "insert or replace into ops.archive_manifest"
                 " values (?, ?, ?, ?, ?, ?, ?, ?, now(), null)",
-                [relative, TABLE, month, rows, first, last, checksum, size],
+                [relative, table, month, rows, first, last, checksum, size],
             )
             files.append(relative)
             result.files += 1
@@ -282,6 +510,7 @@ def _quoted(path: Path) -> str:
 def _dry_run(
     con: duckdb.DuckDBPyConnection,
     engine: Engine,
+    spec: ArchiveSpec,
     cutoff: datetime,
     batch_size: int,
     result: ArchiveResult,
@@ -290,15 +519,15 @@ def _dry_run(
     last_id = 0
     while True:
         with engine.connect() as conn:
-            batch = _fetch_batch(conn, cutoff, last_id, batch_size, lock=False)
+            batch = _fetch_batch(conn, spec, cutoff, last_id, batch_size, lock=False)
         if not batch.num_rows:
             return result
         last_id = batch.column("id")[-1].as_py()
-        held = _ingested(con, batch)
-        result.waiting_for_ingest += batch.num_rows - held.num_rows
+        held = _held(con, spec, batch)
+        result.waiting_for_warehouse += batch.num_rows - held.num_rows
         result.rows += held.num_rows
-        for created in held.column("created_at").to_pylist():
-            month = created.strftime("%Y-%m")
+        for stamp in held.column(spec.month_column).to_pylist():
+            month = stamp.strftime("%Y-%m")
             result.months[month] = result.months.get(month, 0) + 1
         if batch.num_rows < batch_size:
             return result

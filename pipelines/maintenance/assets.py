@@ -1,15 +1,40 @@
-"""The maintenance step: archive and purge old executions, expire hirings; what it did is
-recorded in ``marts.maintenance_runs`` (and the hirings in ``marts.expired_hirings``)."""
+"""The maintenance step: archive and purge old executions and metric points, VACUUM, expire
+hirings, repair counters, then look at the platform (orphans, table health) and the archive.
+
+Every operation is one row of ``marts.maintenance_runs`` (rows, bytes, seconds, dry run or
+not, what it found) and metadata on its asset; the reports go to ``marts.expired_hirings``,
+``marts.counter_drift``, ``marts.orphans``, ``marts.table_health``, ``marts.archive_months``.
+A dry run changes nothing in the platform database or the archive.
+"""
 
 # No `from __future__ import annotations`: Dagster inspects the context type hint at runtime.
-import json
 import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
 
 import dagster as dg
-import duckdb
 from pydantic import Field
 
-from pipelines.maintenance.archive import ArchiveResult, archive_executions
+from pipelines.maintenance.archive import (
+    AGENT_METRICS,
+    EXECUTIONS,
+    ArchiveError,
+    ArchiveResult,
+    ArchiveSpec,
+    archive_table,
+    refresh_views,
+)
+from pipelines.maintenance.counters import ArchivedCounts, repair_counters
+from pipelines.maintenance.health import find_orphans, table_health, vacuum_analyze
+from pipelines.maintenance.reports import (
+    rebuild_archive_months,
+    record_drift,
+    record_expired,
+    record_health,
+    record_orphans,
+    record_run,
+)
 from pipelines.maintenance.settings import Maintenance
 from pipelines.resources import PlatformDatabase, Warehouse
 from pipelines.sql_files import run_model
@@ -18,8 +43,10 @@ from platform_core.models import utcnow
 from platform_core.service import PlatformService
 
 ARCHIVED = dg.AssetKey(["platform", "archived_executions"])
+ARCHIVED_METRICS = dg.AssetKey(["platform", "archived_agent_metrics"])
 EXPIRED = dg.AssetKey(["platform", "expired_hirings"])
-MAINTENANCE_KEYS = (ARCHIVED, EXPIRED)
+COUNTERS = dg.AssetKey(["platform", "repaired_counters"])
+MAINTENANCE_KEYS = (ARCHIVED, ARCHIVED_METRICS, EXPIRED, COUNTERS)
 
 
 class MaintenanceConfig(dg.Config):
@@ -27,37 +54,29 @@ class MaintenanceConfig(dg.Config):
 
     dry_run: bool = Field(
         default=False,
-        description="Report what would be archived, purged and expired without changing the "
-        "platform database or the archive; the report is recorded, marked as a dry run.",
+        description="Report what would be archived, purged, expired and repaired without "
+        "changing the platform database or the archive; the report is recorded, marked as "
+        "a dry run.",
     )
 
 
-def _record(
-    con: duckdb.DuckDBPyConnection,
-    run_id: str,
-    started: object,
-    operation: str,
-    dry_run: bool,
-    rows: int,
-    bytes_: int,
-    seconds: float,
-    detail: object,
-) -> None:
-    run_model(con, "marts/maintenance_runs.sql")
-    con.execute(
-        "insert or replace into marts.maintenance_runs values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, started, operation, dry_run, rows, bytes_, seconds, json.dumps(detail)],
-    )
+def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    began = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - began
 
 
-def _archive_detail(result: ArchiveResult) -> dict[str, object]:
+def _archive_metadata(result: ArchiveResult, seconds: float) -> dict[str, dg.MetadataValue]:
     return {
-        "months": result.months,
-        "files": result.files,
-        "waiting_for_ingest": result.waiting_for_ingest,
-        "recovered_purged": result.recovered_purged,
-        "recovered_dropped": result.recovered_dropped,
-        "leftovers_deleted": result.leftovers_deleted,
+        "dry_run": dg.MetadataValue.bool(result.dry_run),
+        "rows": dg.MetadataValue.int(result.rows),
+        "files": dg.MetadataValue.int(result.files),
+        "bytes": dg.MetadataValue.int(result.bytes),
+        "seconds": dg.MetadataValue.float(round(seconds, 3)),
+        "rows_per_second": dg.MetadataValue.float(
+            round(result.rows / seconds, 1) if seconds else 0.0
+        ),
+        "detail": dg.MetadataValue.json(result.detail),
     }
 
 
@@ -74,11 +93,34 @@ def _archive_detail(result: ArchiveResult) -> dict[str, object]:
             "the warehouse already holds are purged.",
         ),
         dg.AssetSpec(
+            ARCHIVED_METRICS,
+            group_name="platform",
+            deps=[
+                dg.AssetKey(["raw", "agent_metrics"]),
+                dg.AssetKey(["marts", "metrics_rollup_hourly"]),
+                dg.AssetKey(["marts", "metrics_rollup_daily"]),
+            ],
+            kinds={"parquet"},
+            description="Metric points older than METRICS_RETENTION_DAYS, archived under "
+            "ARCHIVE_DIR/agent_metrics/ and purged from the platform once both rollups count "
+            "them; the rollups keep those buckets for ever.",
+        ),
+        dg.AssetSpec(
             EXPIRED,
             group_name="platform",
             kinds={"postgres", "sqlite"},
             description="Active hirings past expires_at, set to expired on the platform "
             "(updated_at set); listed in marts.expired_hirings.",
+        ),
+        dg.AssetSpec(
+            COUNTERS,
+            group_name="platform",
+            deps=[ARCHIVED, EXPIRED],
+            kinds={"postgres", "sqlite"},
+            description="agents.total_hires, total_executions, average_rating and "
+            "hirings.total_executions, last_executed_at recomputed from the truth (archived "
+            "executions included); only drifted rows are updated, listed in "
+            "marts.counter_drift.",
         ),
     ],
     can_subset=False,
@@ -89,67 +131,74 @@ def maintenance(
     warehouse: Warehouse,
     platform_db: PlatformDatabase,
     maintenance: Maintenance,
-):
-    """Archive and purge old executions, then expire hirings (a dry run changes nothing)."""
-    now = utcnow()
-    dry = config.dry_run
+) -> Iterator[dg.MaterializeResult]:
+    """Archive and purge, VACUUM, expire hirings, repair counters, report (see module doc)."""
+    now, dry, run_id = utcnow(), config.dry_run, context.run.run_id
     engine = make_engine(platform_db.url)
-    try:
-        with warehouse.connect() as con:
-            began = time.perf_counter()
-            result = archive_executions(
+    archive_dir = maintenance.archive_path
+    log = context.log.info
+
+    def record(operation: str, rows: int, seconds: float, detail: object, bytes_: int = 0):
+        record_run(
+            con,
+            run_id,
+            now,
+            operation,
+            dry_run=dry,
+            rows=rows,
+            bytes_=bytes_,
+            seconds=seconds,
+            detail=detail,
+        )
+
+    def archive(spec: ArchiveSpec, cutoff: datetime) -> tuple[ArchiveResult, float]:
+        result, seconds = _timed(
+            lambda: archive_table(
                 con,
                 engine,
-                maintenance.archive_path,
-                maintenance.execution_cutoff(now),
+                archive_dir,
+                spec,
+                cutoff,
                 batch_size=maintenance.batch_size,
                 dry_run=dry,
-                progress=lambda rows: context.log.info(f"archived and purged {rows:,} rows"),
+                progress=lambda rows: log(f"{spec.table}: archived and purged {rows:,} rows"),
             )
-            seconds = time.perf_counter() - began
-            _record(
-                con,
-                context.run.run_id,
-                now,
-                "archive_executions",
-                dry,
-                result.rows,
-                result.bytes,
-                seconds,
-                _archive_detail(result),
-            )
-            context.log.info(
-                f"{'would archive' if dry else 'archived and purged'} {result.rows:,} "
-                f"executions in {result.files} files ({result.bytes:,} bytes), "
-                f"{result.waiting_for_ingest:,} left for after the next ingest"
-            )
+        )
+        record(f"archive_{spec.table}", result.rows, seconds, result.detail, result.bytes)
+        log(
+            f"{spec.table}: {'would archive' if dry else 'archived and purged'} "
+            f"{result.rows:,} rows older than {cutoff:%Y-%m-%d %H:%M} in {result.files} files "
+            f"({result.bytes:,} bytes, {seconds:.1f} s); {result.waiting_for_warehouse:,} "
+            "wait for the warehouse (not ingested or not rolled up yet)"
+        )
+        return result, seconds
+
+    try:
+        with warehouse.connect() as con:
+            for model in ("ops/archived_executions.sql", "ops/archived_agent_metrics.sql"):
+                run_model(con, model)
+            executions, seconds = archive(EXECUTIONS, maintenance.execution_cutoff(now))
             yield dg.MaterializeResult(
-                asset_key=ARCHIVED,
-                metadata={
-                    "dry_run": dg.MetadataValue.bool(dry),
-                    "rows": dg.MetadataValue.int(result.rows),
-                    "files": dg.MetadataValue.int(result.files),
-                    "bytes": dg.MetadataValue.int(result.bytes),
-                    "seconds": dg.MetadataValue.float(round(seconds, 3)),
-                    "detail": dg.MetadataValue.json(_archive_detail(result)),
-                },
+                asset_key=ARCHIVED, metadata=_archive_metadata(executions, seconds)
+            )
+            metrics, seconds = archive(AGENT_METRICS, maintenance.metrics_cutoff(now))
+            yield dg.MaterializeResult(
+                asset_key=ARCHIVED_METRICS, metadata=_archive_metadata(metrics, seconds)
             )
 
-            began = time.perf_counter()
+            purged = [r.table for r in (executions, metrics) if r.rows and not dry]
+            _, seconds = _timed(lambda: vacuum_analyze(engine, purged))
+            record("vacuum_analyze", len(purged), seconds, purged)
+
             service = PlatformService(engine, clock=lambda: now)
-            hirings = service.expired_hirings(now) if dry else service.expire_hirings(now)
-            seconds = time.perf_counter() - began
-            if not dry and hirings:
-                run_model(con, "marts/expired_hirings.sql")
-                con.executemany(
-                    "insert or replace into marts.expired_hirings values (?, ?, ?, ?, ?)",
-                    [[h.id, h.agent_id, h.user_id, h.expires_at, now] for h in hirings],
-                )
-            ids = [h.id for h in hirings]
-            _record(
-                con, context.run.run_id, now, "expire_hirings", dry, len(ids), 0, seconds, ids[:100]
+            hirings, seconds = _timed(
+                lambda: service.expired_hirings(now) if dry else service.expire_hirings(now)
             )
-            context.log.info(f"{'would expire' if dry else 'expired'} {len(ids)} hirings")
+            if not dry:
+                record_expired(con, hirings, now)
+            ids = [h.id for h in hirings]
+            record("expire_hirings", len(ids), seconds, ids[:100])
+            log(f"{'would expire' if dry else 'expired'} {len(ids)} hirings")
             yield dg.MaterializeResult(
                 asset_key=EXPIRED,
                 metadata={
@@ -158,5 +207,52 @@ def maintenance(
                     "hiring_ids": dg.MetadataValue.json(ids[:100]),
                 },
             )
+
+            refresh_views(con, archive_dir)
+            drift, seconds = _timed(
+                lambda: repair_counters(engine, ArchivedCounts.read(con), now, dry_run=dry)
+            )
+            if not dry:
+                record_drift(con, run_id, drift, now)
+            listed = [
+                {
+                    "table": d.table_name,
+                    "id": d.row_id,
+                    "column": d.column_name,
+                    "stored": str(d.stored),
+                    "actual": str(d.actual),
+                }
+                for d in drift[:100]
+            ]
+            record("repair_counters", len(drift), seconds, listed)
+            log(f"{'would repair' if dry else 'repaired'} {len(drift)} drifted counters")
+            yield dg.MaterializeResult(
+                asset_key=COUNTERS,
+                metadata={
+                    "dry_run": dg.MetadataValue.bool(dry),
+                    "drifted": dg.MetadataValue.int(len(drift)),
+                    "rows": dg.MetadataValue.int(len({(d.table_name, d.row_id) for d in drift})),
+                    "drift": dg.MetadataValue.json(listed),
+                },
+            )
+
+            orphans, seconds = _timed(lambda: find_orphans(engine))
+            record_orphans(con, run_id, orphans, now)
+            found = {o.relation: o.rows for o in orphans if o.rows}
+            record("check_orphans", sum(found.values()), seconds, found)
+            if found:
+                context.log.warning(f"orphaned rows on the platform: {found}")
+
+            health, seconds = _timed(lambda: table_health(engine))
+            record_health(con, run_id, health, now)
+            record("table_health", len(health), seconds, {h.table_name: h.rows for h in health})
+
+            intact, seconds = _timed(lambda: rebuild_archive_months(con, archive_dir, now))
+            record("verify_archive", 0, seconds, {"intact": intact})
+            if not intact:
+                raise ArchiveError(
+                    "a file listed in ops.archive_manifest is missing or its row count differs"
+                    " (see marts.archive_months where not verified); restore it from backup"
+                )
     finally:
         engine.dispose()

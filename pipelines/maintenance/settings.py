@@ -55,3 +55,7 @@ class Maintenance(dg.ConfigurableResource):
         return now - timedelta(
             days=_days(self.execution_retention_days, "EXECUTION_RETENTION_DAYS")
         )
+
+    def metrics_cutoff(self, now: datetime) -> datetime:
+        """Metric points recorded before this are archived (once rolled up)."""
+        return now - timedelta(days=_days(self.metrics_retention_days, "METRICS_RETENTION_DAYS"))

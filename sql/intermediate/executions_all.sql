@@ -4,8 +4,11 @@
 -- _ingested_at already merged) and rows whose quarantine flag flipped (an orphan whose parent
 -- arrived, a row a rule now catches). changed_at is the run that last wrote a row: trust reads
 -- only rows changed since its own cursor. Parameter: $run_at.
--- Today staging.stg_executions (the warehouse mirror, which keeps rows purged from the
--- platform); once maintenance archives executions, the archive joins here, each id once.
+-- The union of the warehouse mirror (staging.stg_executions, which keeps rows purged from
+-- the platform) and the maintenance archive (ops.archived_executions, the listed Parquet
+-- files), each id once: the mirror's row when it has one, the archive's otherwise (a warehouse
+-- rebuilt after a purge); is_archived when the id is in the archive. A file newly archived
+-- flips its rows' is_archived, so they count as changed.
 -- Quarantined rows are present but flagged: statistics read the rows where is_quarantined is
 -- false. marts.executions_all publishes it to analysts.
 -- The JSON documents are stored with ZSTD: long and unique per row, they gain little from the
@@ -43,6 +46,9 @@ alter table intermediate.executions_all add column if not exists changed_at time
 create or replace temp table _executions_flagged as
 select distinct row_key as id from intermediate.quarantine where table_name = 'executions';
 
+create or replace temp table _executions_archived as
+select distinct id from ops.archived_executions;
+
 create or replace temp table _executions_changed as
 select id from raw.executions
 where _ingested_at > (
@@ -54,29 +60,49 @@ select id from _executions_flagged
 where id not in (select id from intermediate.executions_all where is_quarantined)
 union
 select id from intermediate.executions_all
-where is_quarantined and id not in (select id from _executions_flagged);
+where is_quarantined and id not in (select id from _executions_flagged)
+union
+select id from _executions_archived
+where id not in (select id from intermediate.executions_all where is_archived)
+union
+select id from intermediate.executions_all
+where is_archived and id not in (select id from _executions_archived);
 
 delete from intermediate.executions_all where id in (select id from _executions_changed);
 
 insert into intermediate.executions_all
-select m.id, m.agent_id, m.hiring_id, m.user_id, m.status, m.started_at, m.completed_at,
-       m.duration_ms, m.input_data, m.output_data, m.error_message, m.cpu_usage,
-       m.memory_usage, m.disk_usage, m.execution_id, m.acp_session_id,
-       m.created_at, m.updated_at,
-       false as is_archived,
+with rows_now as (
+    select id, agent_id, hiring_id, user_id, status, started_at, completed_at, duration_ms,
+           input_data, output_data, error_message, cpu_usage, memory_usage, disk_usage,
+           execution_id, acp_session_id, created_at, updated_at
+    from staging.stg_executions
+    where id in (select id from _executions_changed)
+    union all
+    select id, agent_id, hiring_id, user_id, status, started_at, completed_at, duration_ms,
+           input_data, output_data, error_message, cpu_usage, memory_usage, disk_usage,
+           execution_id, acp_session_id, created_at, updated_at
+    from ops.archived_executions
+    where id in (select id from _executions_changed)
+      and id not in (select id from staging.stg_executions)
+    -- an id in two archive files (never written so; a restored copy) counts once
+    qualify row_number() over (partition by id order by updated_at desc) = 1
+)
+select m.*,
+       a.id is not null as is_archived,
        f.id is not null as is_quarantined,
        $run_at as changed_at
-from staging.stg_executions as m
-left join _executions_flagged as f using (id)
-where m.id in (select id from _executions_changed);
+from rows_now as m
+left join _executions_archived as a using (id)
+left join _executions_flagged as f using (id);
 
 insert or replace into ops.watermarks
 select 'executions_all', null, 0, max(_ingested_at) from raw.executions having count(*) > 0;
 
 drop table _executions_flagged;
 drop table _executions_changed;
+drop table _executions_archived;
 
 comment on table intermediate.executions_all is
-    'Every execution the platform ever had, one row per id (the warehouse mirror, which keeps rows purged from the platform; the maintenance archive joins here once one is written); statistics use rows where is_quarantined is false';
+    'Every execution the platform ever had, one row per id: the warehouse mirror and the maintenance archive (is_archived), so purges never lower all-time counts; statistics use rows where is_quarantined is false';
 comment on column intermediate.executions_all.changed_at is
     'when the pipeline run that last (re)wrote this row ran (UTC): rows changed since a given run';

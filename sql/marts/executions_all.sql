@@ -5,7 +5,7 @@ create or replace view marts.executions_all as
 select * from intermediate.executions_all;
 
 comment on view marts.executions_all is
-    'Every execution the platform ever had, one row per id (the warehouse mirror, which keeps rows purged from the platform; the maintenance archive joins here once one is written); statistics use rows where is_quarantined is false';
+    'Every execution the platform ever had, one row per id: the warehouse mirror and the maintenance archive (is_archived), so purges never lower all-time counts; statistics use rows where is_quarantined is false';
 comment on column marts.executions_all.id is 'platform executions.id';
 comment on column marts.executions_all.agent_id is 'the agent that ran it';
 comment on column marts.executions_all.hiring_id is 'the hiring it ran under; NULL for direct runs';
@@ -24,6 +24,6 @@ comment on column marts.executions_all.execution_id is 'the platform''s unique e
 comment on column marts.executions_all.acp_session_id is 'ACP session id';
 comment on column marts.executions_all.created_at is 'when it was queued (UTC); the day it counts on';
 comment on column marts.executions_all.updated_at is 'last change on the platform (UTC)';
-comment on column marts.executions_all.is_archived is 'true when the row comes from the maintenance archive; false for every row until maintenance archives executions';
+comment on column marts.executions_all.is_archived is 'true when the execution was archived by maintenance and purged from the platform (ARCHIVE_DIR/executions/)';
 comment on column marts.executions_all.is_quarantined is 'true when the row breaks a rule (see marts.quarantine) and is left out of statistics';
 comment on column marts.executions_all.changed_at is 'when the pipeline run that last (re)wrote this row in the warehouse ran (UTC)';

@@ -1,7 +1,7 @@
 -- marts.maintenance_runs: one row per maintenance run and operation (grain: run_id, operation):
 -- what it did, how many rows and bytes, how long, and whether it was a dry run (a dry run
 -- records what it would have done).
--- materialized: bookkeeping (written by the maintenance job, pipelines/maintenance/run.py)
+-- materialized: bookkeeping (written by the maintenance job, pipelines/maintenance/assets.py)
 create table if not exists marts.maintenance_runs (
     run_id varchar not null,
     started_at timestamp not null,

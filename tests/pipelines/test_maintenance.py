@@ -169,7 +169,7 @@ def test_rows_the_warehouse_has_not_ingested_stay(platform: Engine, tmp_path: Pa
                 {"now": NOW, "id": execution_id},
             )
     result = run(published, platform, archive)
-    assert result.waiting_for_ingest == 5
+    assert result.waiting_for_warehouse == 5
     assert set(changed) <= platform_ids(platform)
     assert not set(changed) & {r[0] for r in archived(archive)}
 
