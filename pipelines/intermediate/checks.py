@@ -33,17 +33,27 @@ def no_quarantined_rows(warehouse: Warehouse) -> dg.AssetCheckResult:
     asset=["intermediate", "executions_all"],
     name="every_raw_execution_once",
     blocking=True,
-    description="executions_all holds every raw execution exactly once.",
+    description="executions_all holds every raw and every archived execution exactly once.",
 )
 def every_raw_execution_once(warehouse: Warehouse) -> dg.AssetCheckResult:
-    """Same count and same ids as raw.executions."""
+    """One row per id, and the ids are exactly those of raw.executions and the archive."""
     with warehouse.connect(marts=True) as con:
-        rows, ids, raw = con.execute(
-            "select count(*), count(distinct id), (select count(*) from raw.executions)"
+        rows, ids, expected, missing = con.execute(
+            "with source as (select id from raw.executions"
+            "  union select id from ops.archived_executions)"
+            " select count(*), count(distinct id), (select count(*) from source),"
+            "  (select count(*) from source where id not in"
+            "   (select id from intermediate.executions_all))"
             " from intermediate.executions_all"
         ).fetchall()[0]
     return dg.AssetCheckResult(
-        passed=rows == ids == raw, metadata={"rows": rows, "distinct_ids": ids, "raw_rows": raw}
+        passed=rows == ids == expected and missing == 0,
+        metadata={
+            "rows": rows,
+            "distinct_ids": ids,
+            "raw_and_archived_ids": expected,
+            "missing": missing,
+        },
     )
 
 

@@ -15,6 +15,7 @@ The working file, and so the published copy, is written in DuckDB 1.4's storage 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -124,14 +125,29 @@ def move_to_intermediate(con: duckdb.DuckDBPyConnection) -> None:
     con.commit()
 
 
-def _connect_waiting(path: Path, timeout_s: float = 120.0) -> duckdb.DuckDBPyConnection:
+def _lock_timeout() -> float:
+    """Seconds to wait for the working file (``WAREHOUSE_LOCK_TIMEOUT_S``, default 1800)."""
+    value = os.environ.get("WAREHOUSE_LOCK_TIMEOUT_S", "1800")
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"WAREHOUSE_LOCK_TIMEOUT_S must be a number, got {value!r}") from None
+    if not seconds >= 0:
+        raise ValueError(f"WAREHOUSE_LOCK_TIMEOUT_S must be >= 0, got {value!r}")
+    return seconds
+
+
+def _connect_waiting(path: Path, timeout_s: float | None = None) -> duckdb.DuckDBPyConnection:
     """Open the working file, waiting while another pipeline process holds its lock.
 
     The instance runs one job at a time (dagster_home/dagster.yaml); this covers a manual
-    `agenthub pipeline run` overlapping a scheduled run: it waits instead of failing.
+    ``agenthub pipeline run`` or ``agenthub maintenance run`` overlapping another run: it
+    waits instead of failing. A run holds the file for its whole length (a first run or a
+    large purge can take minutes), hence the long default.
     """
+    timeout_s = _lock_timeout() if timeout_s is None else timeout_s
     deadline = time.monotonic() + timeout_s
-    delay = 0.2
+    delay, said = 0.2, False
     while True:
         try:
             # The compatibility version decides the format of a file this creates; an
@@ -142,8 +158,15 @@ def _connect_waiting(path: Path, timeout_s: float = 120.0) -> duckdb.DuckDBPyCon
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise
+            if not said:
+                logging.getLogger(__name__).warning(
+                    "%s is held by another pipeline or maintenance run; waiting up to %.0f s",
+                    path,
+                    timeout_s,
+                )
+                said = True
             time.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            delay = min(delay * 2, 2.0)
 
 
 def storage_version(con: duckdb.DuckDBPyConnection) -> str:
