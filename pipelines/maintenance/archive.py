@@ -3,18 +3,21 @@
 Two tables are archived (:data:`EXECUTIONS`, :data:`AGENT_METRICS`); per batch (a keyset
 slice of old rows, in id order):
 
-1. inside one platform transaction, select the batch (rows locked on PostgreSQL);
-2. per month of the partition column, write the rows to a temporary Parquet file, read it
-   back and verify its row count and id checksum, rename it into place
+1. inside one platform transaction, lock the batch (``SELECT`` of its key columns ``FOR
+   UPDATE`` on PostgreSQL) and keep the ids the warehouse holds (below);
+2. ``DELETE ... RETURNING`` those rows (not committed yet: the platform still has them for
+   everyone else);
+3. per month of the partition column, write the returned rows to a temporary Parquet file,
+   read it back and verify its row count and id checksum, rename it into place
    (``ARCHIVE_DIR/<table>/month=YYYY-MM/<table>_<first id>_<last id>.parquet``) and record
    it in ``ops.archive_manifest`` with ``purged_at`` NULL;
-3. delete the batch's rows and commit the platform transaction;
-4. set ``purged_at`` on the batch's manifest rows.
+4. commit the platform transaction, then set ``purged_at`` on the batch's manifest rows.
 
-A crash before 3 commits leaves the rows in the platform; a crash after it leaves them only
-in verified, listed files. :func:`recover` (the start of every run) settles what a crash left
-unconfirmed: a listed file whose rows are gone from the platform gets its ``purged_at``; a
-listed file whose rows are still there is dropped (they are archived again). A file that is
+A crash before the commit leaves the rows in the platform (the delete rolls back); a crash
+after it leaves them only in verified, listed files. :func:`recover` (the start of every run)
+settles what a crash left unconfirmed: a listed file whose rows are gone from the platform
+gets its ``purged_at``; a listed file whose rows are still there is dropped (they are
+archived again). A file that is
 not listed is never read as archive: a temporary name, or a file whose rows are all still in
 the platform (a crash between the rename and the manifest), is deleted; a verified file whose
 rows are all gone from the platform (a warehouse rebuilt without its manifest) is listed
@@ -39,11 +42,11 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import JSON, ColumnElement, Connection, Engine, Text, cast, delete, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 
 from pipelines.ingest.tables import SOURCE_TABLES
+from pipelines.maintenance.batches import open_batches
 from pipelines.sql_files import run_model
-from platform_core.db import is_sqlite
 from platform_core.models import AgentMetric, Execution
 
 TERMINAL = ("completed", "failed", "timeout", "cancelled")
@@ -71,8 +74,19 @@ class ArchiveSpec:
     month_column: str
     #: Rows older than the cutoff (SQLAlchemy), given the cutoff.
     old: Callable[[datetime], ColumnElement[bool]]
-    #: DuckDB: the rows of ``_archive_batch`` the warehouse holds, so they may be purged.
+    #: The same condition in PostgreSQL SQL, the cutoff written ``$cutoff`` (ADBC path).
+    old_sql: str
+    #: Columns read to decide which rows are held (the month column among them).
+    key_columns: tuple[str, ...]
+    #: DuckDB: the ids of ``_archive_batch`` (key columns) the warehouse holds, in id order.
     held_sql: str
+    #: DuckDB, run once before the batches with ``$cutoff``: what ``held_sql`` looks up.
+    prepare_sql: str | None = None
+
+    @property
+    def key_schema(self) -> pa.Schema:
+        """The key columns, typed."""
+        return pa.schema([self.schema.field(c) for c in self.key_columns])
 
     @property
     def schema(self) -> pa.Schema:
@@ -93,8 +107,11 @@ EXECUTIONS = ArchiveSpec(
         Execution.status.in_(TERMINAL)
         & (func.coalesce(Execution.completed_at, Execution.created_at) < cutoff)
     ),
+    old_sql="status IN ('completed', 'failed', 'timeout', 'cancelled')"
+    " AND COALESCE(completed_at, created_at) < $cutoff",
+    key_columns=("id", "updated_at", "created_at"),
     # Same id and updated_at: the warehouse has the row as it is now.
-    held_sql="select b.* from _archive_batch as b"
+    held_sql="select b.id from _archive_batch as b"
     " join raw.executions as r on r.id = b.id and r.updated_at = b.updated_at order by b.id",
 )
 
@@ -103,61 +120,61 @@ AGENT_METRICS = ArchiveSpec(
     model=AgentMetric,
     month_column="recorded_at",
     old=lambda cutoff: AgentMetric.recorded_at < cutoff,
-    # Ingested, and either quarantined (no rollup counts it) or counted in both rollups: the
-    # hourly and daily buckets hold as many samples as the warehouse has valid points for
-    # them, so the rollups were built after the point arrived and keep it for ever.
-    held_sql="""
-with ingested as (
-    select b.* from _archive_batch as b join raw.agent_metrics as r using (id)
-),
-valid as (
-    select v.agent_id, v.metric_name, v.recorded_at, v.point_id
-    from intermediate.valid_agent_metrics as v
-    where v.point_id in (select id from ingested)
-),
+    old_sql="recorded_at < $cutoff",
+    key_columns=("id", "agent_id", "metric_name", "recorded_at"),
+    # Ingested, and either quarantined (no rollup counts it) or in a bucket both rollups have
+    # counted: the hourly and daily buckets hold as many samples as the warehouse has valid
+    # points for them, so the rollups were built after the point arrived and keep it for ever.
+    # The complete buckets are found once per run (one pass over the points before the
+    # cutoff's hour and day), each batch then looks its points up.
+    prepare_sql="""
+create or replace temp table _archive_rolled_hours as
+with
 hours as (
-    select distinct agent_id, metric_name, date_trunc('hour', recorded_at) as bucket_start
-    from valid
+    select agent_id, metric_name, date_trunc('hour', recorded_at) as bucket_start,
+           count(*) as points
+    from intermediate.valid_agent_metrics
+    where recorded_at < date_trunc('hour', $cutoff::timestamp) + interval 1 hour
+    group by all
 ),
 days as (
-    select distinct agent_id, metric_name, date_trunc('day', recorded_at) as bucket_start
-    from valid
+    select agent_id, metric_name, date_trunc('day', recorded_at) as bucket_start,
+           count(*) as points
+    from intermediate.valid_agent_metrics
+    where recorded_at < date_trunc('day', $cutoff::timestamp) + interval 1 day
+    group by all
 ),
 hours_done as (
     select h.agent_id, h.metric_name, h.bucket_start
     from hours as h
     join marts.metrics_rollup_hourly as r using (agent_id, metric_name, bucket_start)
-    join intermediate.valid_agent_metrics as v
-      on v.agent_id = h.agent_id and v.metric_name = h.metric_name
-     and v.recorded_at >= h.bucket_start and v.recorded_at < h.bucket_start + interval 1 hour
-    group by h.agent_id, h.metric_name, h.bucket_start, r.samples
-    having count(*) = r.samples
+    where r.samples = h.points
 ),
 days_done as (
     select d.agent_id, d.metric_name, d.bucket_start
     from days as d
     join marts.metrics_rollup_daily as r using (agent_id, metric_name, bucket_start)
-    join intermediate.valid_agent_metrics as v
-      on v.agent_id = d.agent_id and v.metric_name = d.metric_name
-     and v.recorded_at >= d.bucket_start and v.recorded_at < d.bucket_start + interval 1 day
-    group by d.agent_id, d.metric_name, d.bucket_start, r.samples
-    having count(*) = r.samples
-),
-rolled as (
-    select v.point_id as id
-    from valid as v
-    join hours_done as h
-      on h.agent_id = v.agent_id and h.metric_name = v.metric_name
-     and h.bucket_start = date_trunc('hour', v.recorded_at)
-    join days_done as d
-      on d.agent_id = v.agent_id and d.metric_name = v.metric_name
-     and d.bucket_start = date_trunc('day', v.recorded_at)
+    where r.samples = d.points
 )
-select i.* from ingested as i
-where i.id in (select id from rolled) or i.id not in (select point_id from valid)
-order by i.id
+select h.agent_id, h.metric_name, h.bucket_start
+from hours_done as h
+join days_done as d
+  on d.agent_id = h.agent_id and d.metric_name = h.metric_name
+ and d.bucket_start = date_trunc('day', h.bucket_start)
+""",
+    held_sql="""
+select b.id
+from _archive_batch as b
+join raw.agent_metrics as r using (id)
+left join _archive_rolled_hours as h
+  on h.agent_id = b.agent_id and h.metric_name = b.metric_name
+ and h.bucket_start = date_trunc('hour', b.recorded_at)
+where h.agent_id is not null
+   or b.id in (select row_key from intermediate.quarantine where table_name = 'agent_metrics')
+order by b.id
 """,
 )
+
 
 SPECS = (EXECUTIONS, AGENT_METRICS)
 
@@ -194,42 +211,6 @@ class ArchiveResult:
         }
 
 
-def _columns(spec: ArchiveSpec) -> list:
-    table = spec.model.__table__
-    return [
-        cast(c, Text).label(c.name) if isinstance(c.type, JSON) else c
-        for c in (table.c[name] for name, _ in SOURCE_TABLES[spec.table].columns)
-    ]
-
-
-def _fetch_batch(
-    conn: Connection,
-    spec: ArchiveSpec,
-    cutoff: datetime,
-    after_id: int,
-    batch_size: int,
-    *,
-    lock: bool,
-) -> pa.Table:
-    """The next keyset batch of old rows after ``after_id``, as Arrow.
-
-    ``lock`` takes row locks (PostgreSQL; SQLite locks the whole database on write anyway):
-    a concurrent update of one of these rows waits for the purge instead of being deleted
-    unseen.
-    """
-    model = spec.model
-    query = (
-        select(*_columns(spec))
-        .where(spec.old(cutoff), model.id > after_id)
-        .order_by(model.id)
-        .limit(batch_size)
-    )
-    if lock:
-        query = query.with_for_update()
-    rows = conn.execute(query).all()
-    return pa.Table.from_pylist([r._asdict() for r in rows], schema=spec.schema)
-
-
 def _checksum(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:
     count, total = con.execute(
         f"select count(*), coalesce(sum(hash(id)), 0)::varchar from {relation}"
@@ -237,11 +218,11 @@ def _checksum(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:
     return int(count), str(total)
 
 
-def _held(con: duckdb.DuckDBPyConnection, spec: ArchiveSpec, batch: pa.Table) -> pa.Table:
-    """The rows of ``batch`` the warehouse holds (see :class:`ArchiveSpec`)."""
-    con.register("_archive_batch", batch)
+def _held(con: duckdb.DuckDBPyConnection, spec: ArchiveSpec, keys: pa.Table) -> list[int]:
+    """The ids of ``keys`` the warehouse holds (see :class:`ArchiveSpec`), in id order."""
+    con.register("_archive_batch", keys)
     try:
-        return con.sql(spec.held_sql).to_arrow_table()
+        return [r[0] for r in con.execute(spec.held_sql).fetchall()]
     finally:
         con.unregister("_archive_batch")
 
@@ -399,40 +380,49 @@ def archive_table(
     result.recovered_dropped = settled["dropped"]
     result.recovered_adopted = settled["adopted"]
     result.leftovers_deleted = settled["leftovers"]
-    model = spec.model
+    if spec.prepare_sql:
+        con.execute(spec.prepare_sql, {"cutoff": cutoff})
+    source = open_batches(engine, spec, cutoff, lock=True)
     last_id = 0
-    while True:
-        with engine.begin() as conn:
-            batch = _fetch_batch(
-                conn, spec, cutoff, last_id, batch_size, lock=not is_sqlite(engine)
-            )
-            if not batch.num_rows:
+    try:
+        while True:
+            keys = source.next_keys(last_id, batch_size)
+            if not keys.num_rows:
+                source.rollback()
                 break
-            last_id = batch.column("id")[-1].as_py()
-            held = _held(con, spec, batch)
-            result.waiting_for_warehouse += batch.num_rows - held.num_rows
-            if held.num_rows:
-                files = _write_months(con, spec, held, archive_dir, result)
-                crash("written")
-                ids = held.column("id").to_pylist()
-                deleted = conn.execute(delete(model).where(model.id.in_(ids))).rowcount
-                if deleted != len(ids):
+            last_id = keys.column("id")[-1].as_py()
+            ids = _held(con, spec, keys)
+            result.waiting_for_warehouse += keys.num_rows - len(ids)
+            files: list[str] = []
+            if ids:
+                rows = source.delete_returning(ids)
+                if rows.num_rows != len(ids):
+                    source.rollback()
                     raise ArchiveError(
-                        f"deleted {deleted} of {len(ids)} archived rows; rolled back"
+                        f"{spec.table}: deleted {rows.num_rows} of {len(ids)} rows locked for "
+                        "the batch; rolled back"
                     )
+                files = _write_months(con, spec, rows, archive_dir, result)
+                crash("written")
                 crash("deleted")
-        # The platform transaction has committed: these files' rows are only in the archive.
-        if held.num_rows:
-            crash("committed")
-            con.execute(
-                "update ops.archive_manifest set purged_at = now()"
-                " where file in (select unnest(?::varchar[]))",
-                [files],
-            )
-            result.rows += held.num_rows
-            progress(result.rows)
-        if batch.num_rows < batch_size:
-            break
+            source.commit()
+            # The platform transaction has committed: these rows are only in the archive.
+            if files:
+                crash("committed")
+                con.execute(
+                    "update ops.archive_manifest set purged_at = now()"
+                    " where file in (select unnest(?::varchar[]))",
+                    [files],
+                )
+                result.rows += len(ids)
+                progress(result.rows)
+            if keys.num_rows < batch_size:
+                break
+    except BaseException:
+        source.rollback()
+        raise
+    finally:
+        source.close()
     refresh_views(con, archive_dir)
     return result
 
@@ -516,18 +506,27 @@ def _dry_run(
     result: ArchiveResult,
 ) -> ArchiveResult:
     """Count what a run would archive, per month, changing nothing anywhere."""
+    if spec.prepare_sql:
+        con.execute(spec.prepare_sql, {"cutoff": cutoff})
+    source = open_batches(engine, spec, cutoff, lock=False)
     last_id = 0
-    while True:
-        with engine.connect() as conn:
-            batch = _fetch_batch(conn, spec, cutoff, last_id, batch_size, lock=False)
-        if not batch.num_rows:
-            return result
-        last_id = batch.column("id")[-1].as_py()
-        held = _held(con, spec, batch)
-        result.waiting_for_warehouse += batch.num_rows - held.num_rows
-        result.rows += held.num_rows
-        for stamp in held.column(spec.month_column).to_pylist():
-            month = stamp.strftime("%Y-%m")
-            result.months[month] = result.months.get(month, 0) + 1
-        if batch.num_rows < batch_size:
-            return result
+    try:
+        while True:
+            keys = source.next_keys(last_id, batch_size)
+            if not keys.num_rows:
+                return result
+            last_id = keys.column("id")[-1].as_py()
+            ids = _held(con, spec, keys)
+            result.waiting_for_warehouse += keys.num_rows - len(ids)
+            result.rows += len(ids)
+            held = set(ids)
+            stamps = keys.column(spec.month_column).to_pylist()
+            for row_id, stamp in zip(keys.column("id").to_pylist(), stamps, strict=True):
+                if row_id in held:
+                    month = stamp.strftime("%Y-%m")
+                    result.months[month] = result.months.get(month, 0) + 1
+            if keys.num_rows < batch_size:
+                return result
+    finally:
+        source.rollback()
+        source.close()
