@@ -6,8 +6,9 @@
 * ``publish_warehouse``: publish alone, after partition runs.
 * ``daily_checks`` (daily schedule): the checks that read whole histories, too costly for
   every hourly run (trust recomputed from scratch, the exact trust-record comparison).
-* ``platform_maintenance`` (nightly schedule; ``agenthub maintenance run``): archive and
-  purge old executions, expire hirings, publish.
+* ``platform_maintenance`` (nightly schedule, stopped by default; ``agenthub maintenance
+  run``): archive and purge old executions and metric points, VACUUM, expire hirings, repair
+  counters, report orphans, table health and the archive, publish.
 
 Every job runs in one process and the instance allows one run at a time (dagster.yaml):
 DuckDB has one writer per file.
@@ -71,8 +72,9 @@ daily_checks = dg.define_asset_job(
 platform_maintenance = dg.define_asset_job(
     MAINTENANCE_JOB,
     selection=MAINTENANCE_ASSETS | PUBLISH_ASSET,
-    description="Archive and purge old executions (exactly once), expire hirings, then "
-    "publish the warehouse so the reports reach readers. Run config "
+    description="Archive and purge old executions and metric points (exactly once), expire "
+    "hirings, repair counters, report orphans and table health, then publish the warehouse "
+    "so the reports reach readers. Run config "
     "ops: {maintenance: {config: {dry_run: true}}} reports without changing anything.",
     executor_def=dg.in_process_executor,
 )

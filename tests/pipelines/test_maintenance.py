@@ -9,13 +9,13 @@ and the next run must settle what was left.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from pipelines.ingest.extract import open_reader
 from pipelines.ingest.load import load_table
@@ -27,7 +27,7 @@ from pipelines.run import run_pipeline
 from pipelines.warehouse.files import connect_working
 from platform_core import migrate
 from platform_core.db import make_engine
-from platform_core.models import utcnow
+from platform_core.models import Execution, utcnow
 from platform_core.service import PlatformService
 from platform_core.simulate import SimulationConfig, simulate
 from tests.pipelines.location import defs_on
@@ -237,7 +237,22 @@ def test_the_maintenance_job_reports_and_publishes(platform: Engine, tmp_path: P
     )
     instance = dg.DagsterInstance.ephemeral()
     assert run_pipeline(instance, defs=defs).success
-    before, expected = platform_ids(platform), old_terminal_ids(platform)
+    # The job's retention counts from its own clock (its started_at, reported), not this
+    # module's CUTOFF: the expected ids come from a snapshot taken before, at that clock.
+    before = platform_ids(platform)
+    with platform.connect() as conn:
+        ends = [
+            (r.id, r.completed_at or r.created_at)
+            for r in conn.execute(
+                select(Execution.id, Execution.completed_at, Execution.created_at).where(
+                    Execution.status.in_(("completed", "failed", "timeout", "cancelled"))
+                )
+            )
+        ]
+
+    def old_at(now: datetime) -> set[int]:
+        return {i for i, end in ends if end < now - timedelta(days=4)}
+
     job = defs.resolve_job_def(MAINTENANCE_JOB)
     dry = job.execute_in_process(
         instance=instance, run_config={"ops": {"maintenance": {"config": {"dry_run": True}}}}
@@ -245,11 +260,16 @@ def test_the_maintenance_job_reports_and_publishes(platform: Engine, tmp_path: P
     assert dry.success and platform_ids(platform) == before
     done = job.execute_in_process(instance=instance)
     assert done.success
-    # Retention counted in whole days from the run's own clock: within a minute of CUTOFF.
-    assert platform_ids(platform) == before - expected
     with duckdb.connect(str(published), read_only=True) as con:  # what readers see
-        reported = con.execute(
-            "select operation, dry_run, rows from marts.maintenance_runs order by started_at"
-        ).fetchall()
-    assert ("archive_executions", True, len(expected)) in reported
-    assert ("archive_executions", False, len(expected)) in reported
+        reported = {
+            (run_id == done.run_id, dry_run): (started, rows)
+            for run_id, started, dry_run, rows in con.execute(
+                "select run_id, started_at, dry_run, rows from marts.maintenance_runs"
+                " where operation = 'archive_executions'"
+            ).fetchall()
+        }
+    started, rows = reported[(True, False)]
+    assert platform_ids(platform) == before - old_at(started)
+    assert rows == len(old_at(started)) > 0
+    dry_started, dry_rows = reported[(False, True)]
+    assert dry_rows == len(old_at(dry_started))
