@@ -427,17 +427,6 @@ def archive_table(
     return result
 
 
-def archive_executions(
-    con: duckdb.DuckDBPyConnection,
-    engine: Engine,
-    archive_dir: Path,
-    cutoff: datetime,
-    **options: object,
-) -> ArchiveResult:
-    """Archive and purge terminal executions that ended before ``cutoff``."""
-    return archive_table(con, engine, archive_dir, EXECUTIONS, cutoff, **options)  # type: ignore[arg-type]
-
-
 def _write_months(
     con: duckdb.DuckDBPyConnection,
     spec: ArchiveSpec,

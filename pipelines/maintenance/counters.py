@@ -190,7 +190,7 @@ def repair_counters(
             if stored is None:  # deleted meanwhile
                 continue
             # Counted after the lock: see the module docstring.
-            actual = dict(next(iter(_TRUTH[table](conn, archived, row_id)), (row_id, {}))[1])
+            ((_, actual),) = _TRUTH[table](conn, archived, row_id)
             changed = {c: v for c, v in actual.items() if _differs(stored[c], v)}
             if not changed:
                 continue

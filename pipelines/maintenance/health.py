@@ -102,22 +102,15 @@ def table_health(engine: Engine) -> list[TableHealth]:
         }
         if is_sqlite(engine):
             try:
-                pages = dict(
-                    conn.execute(
-                        text(
-                            "SELECT coalesce(m.tbl_name, d.name), count(*) FROM dbstat AS d"
-                            " LEFT JOIN sqlite_schema AS m ON m.name = d.name GROUP BY 1"
-                        )
-                    ).all()
-                )
-                sizes = dict(
-                    conn.execute(
-                        text(
-                            "SELECT coalesce(m.tbl_name, d.name), sum(d.pgsize) FROM dbstat AS d"
-                            " LEFT JOIN sqlite_schema AS m ON m.name = d.name GROUP BY 1"
-                        )
-                    ).all()
-                )
+                stats = conn.execute(
+                    text(
+                        "SELECT coalesce(m.tbl_name, d.name), count(*), sum(d.pgsize)"
+                        " FROM dbstat AS d LEFT JOIN sqlite_schema AS m ON m.name = d.name"
+                        " GROUP BY 1"
+                    )
+                ).all()
+                pages = {name: n for name, n, _size in stats}
+                sizes = {name: size for name, _n, size in stats}
             except Exception:  # a SQLite built without the dbstat table: rows only
                 pages, sizes = {}, {}
             return [

@@ -9,6 +9,7 @@ and the next run must settle what was left.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,20 +18,16 @@ import duckdb
 import pytest
 from sqlalchemy import Engine, select, text
 
-from pipelines.ingest.extract import open_reader
-from pipelines.ingest.load import load_table
-from pipelines.ingest.tables import INGESTED_TABLES, SOURCE_TABLES
 from pipelines.jobs import MAINTENANCE_JOB
-from pipelines.maintenance.archive import archive_executions
+from pipelines.maintenance.archive import EXECUTIONS, archive_table
 from pipelines.maintenance.settings import Maintenance
 from pipelines.run import run_pipeline
 from pipelines.warehouse.files import connect_working
-from platform_core import migrate
-from platform_core.db import make_engine
 from platform_core.models import Execution, utcnow
 from platform_core.service import PlatformService
-from platform_core.simulate import SimulationConfig, simulate
+from platform_core.simulate import SimulationConfig
 from tests.pipelines.location import defs_on
+from tests.pipelines.maintenance_support import archive_rows, ingest, simulated_platform
 
 NOW = utcnow()
 CUTOFF = NOW - timedelta(days=4)
@@ -41,25 +38,12 @@ class Crash(Exception):
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    if request.param == "postgres":
-        engine = make_engine(request.getfixturevalue("postgres").create(migrated=True))
-    else:
-        engine = make_engine(f"sqlite:///{tmp_path / 'platform.db'}")
-        migrate.upgrade(engine)
-    simulate(engine, SimulationConfig(users=10, agents=4, hirings=30, executions=4_000, days=8))
-    yield engine
-    engine.dispose()
-
-
-def ingest(engine: Engine, published: Path) -> None:
-    reader = open_reader(engine.url.render_as_string(hide_password=False))
-    try:
-        with connect_working(published) as con:
-            for table in INGESTED_TABLES:
-                load_table(con, reader, SOURCE_TABLES[table])
-    finally:
-        reader.close()
+def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    yield from simulated_platform(
+        request,
+        tmp_path,
+        SimulationConfig(users=10, agents=4, hirings=30, executions=4_000, days=8),
+    )
 
 
 def old_terminal_ids(engine: Engine) -> set[int]:
@@ -93,19 +77,12 @@ def open_ids(engine: Engine) -> set[int]:
 
 def archived(archive: Path) -> list[tuple[int, str, str]]:
     """(id, month partition, created_at month) of every archived row, read as analysts do."""
-    files = list((archive / "executions").rglob("*.parquet"))
-    if not files:
-        return []
-    return duckdb.execute(
-        "select id, month, strftime(created_at, '%Y-%m') from read_parquet(?,"
-        " hive_partitioning = true)",
-        [f"{archive}/executions/**/*.parquet"],
-    ).fetchall()
+    return archive_rows(archive, "executions", "id, month, strftime(created_at, '%Y-%m')")
 
 
 def run(published: Path, engine: Engine, archive: Path, **kwargs: object):
     with connect_working(published) as con:
-        return archive_executions(con, engine, archive, CUTOFF, batch_size=700, **kwargs)
+        return archive_table(con, engine, archive, EXECUTIONS, CUTOFF, batch_size=700, **kwargs)
 
 
 def manifest(published: Path) -> list[tuple]:
