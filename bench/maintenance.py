@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -31,7 +30,7 @@ import time
 from pathlib import Path
 
 import duckdb
-from pipeline import AGENTHUB, show, step_durations, timed
+from pipeline import AGENTHUB, agenthub_run, dagster_home, machine, show, timed
 from sqlalchemy import select
 from throwaway_pg import drop, fresh_database
 
@@ -77,11 +76,7 @@ def measure(size: int, days: int, before_s: float, threshold: float) -> dict[str
     """Every figure for one size of history."""
     name, url = fresh_database()
     work = Path(tempfile.mkdtemp(prefix="agenthub_bench_maintenance_"))
-    home = work / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(
-        Path(__file__).resolve().parents[1] / "dagster_home" / "dagster.yaml", home / "dagster.yaml"
-    )
+    home = dagster_home(work)
     warehouse = work / "warehouse.duckdb"
     env = {
         **os.environ,
@@ -110,15 +105,11 @@ def measure(size: int, days: int, before_s: float, threshold: float) -> dict[str
         writer = Writer(url)
         writer.start()
         time.sleep(before_s)
-        since = time.time()
         began = time.perf_counter()
-        run = timed([AGENTHUB, "maintenance", "run"], env)
-        ended = time.perf_counter()
+        run = agenthub_run(["maintenance", "run"], env, home)
+        ended = began + run.wall_s  # the command itself, not the reading of its run records
         writer.stop.set()
         writer.join()
-        run.steps, in_runs = step_durations(home, since)
-        run.dagster_s = in_runs - sum(run.steps.values())
-        run.outside_runs_s = run.wall_s - in_runs
         show("maintenance", run, threshold)
 
         with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -163,10 +154,7 @@ def main() -> None:
     parser.add_argument("--before", type=float, default=10.0, help="baseline seconds")
     parser.add_argument("--show", type=float, default=0.5, help="list steps over this many s")
     args = parser.parse_args()
-    print(
-        f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
-        f"{time.strftime('%Y-%m-%d')}"
-    )
+    print(machine())
     small, large = (measure(n, args.days, args.before, args.show) for n in args.sizes)
     print(
         f"\nmaintenance run at {args.sizes[1]:,} / at {args.sizes[0]:,}: "

@@ -97,14 +97,38 @@ def copy_baseline(url: str) -> tuple[float, int]:
         return time.perf_counter() - start, rows
 
 
-def pipeline_run(env: dict[str, str], home: Path) -> Run:
-    """`agenthub pipeline run`, timed, with its step durations."""
+def agenthub_run(command: list[str], env: dict[str, str], home: Path) -> Run:
+    """``agenthub <command>``, timed, with the step durations of the runs it recorded."""
     since = time.time()
-    run = timed([AGENTHUB, "pipeline", "run"], env)
+    run = timed([AGENTHUB, *command], env)
     run.steps, in_runs = step_durations(home, since)
     run.dagster_s = in_runs - sum(run.steps.values())
     run.outside_runs_s = run.wall_s - in_runs
     return run
+
+
+def pipeline_run(env: dict[str, str], home: Path) -> Run:
+    """`agenthub pipeline run`, timed, with its step durations."""
+    return agenthub_run(["pipeline", "run"], env, home)
+
+
+def dagster_home(work: Path) -> Path:
+    """A ``DAGSTER_HOME`` of the bench's own under ``work``, with the project's instance
+    settings (one run at a time), so its run records are the bench's alone."""
+    home = work / "dagster_home"
+    home.mkdir()
+    shutil.copyfile(
+        Path(__file__).resolve().parents[1] / "dagster_home" / "dagster.yaml", home / "dagster.yaml"
+    )
+    return home
+
+
+def machine() -> str:
+    """The line each bench starts with: host, cores, Python, date."""
+    return (
+        f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
+        f"{time.strftime('%Y-%m-%d')}"
+    )
 
 
 def show(label: str, run: Run, threshold: float) -> None:
@@ -121,11 +145,7 @@ def measure(size: int, hourly: int, days: int, threshold: float) -> dict[str, Ru
     """Every figure for one size of history."""
     name, url = fresh_database()
     work = Path(tempfile.mkdtemp(prefix="agenthub_bench_pipeline_"))
-    home = work / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(
-        Path(__file__).resolve().parents[1] / "dagster_home" / "dagster.yaml", home / "dagster.yaml"
-    )
+    home = dagster_home(work)
     env = {
         **os.environ,
         "PLATFORM_DATABASE_URL": url,
@@ -180,10 +200,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--show", type=float, default=1.0, help="list steps over this many s")
     args = parser.parse_args()
-    print(
-        f"{platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
-        f"{time.strftime('%Y-%m-%d')}"
-    )
+    print(machine())
     small, large = (measure(n, args.hourly, args.days, args.show) for n in args.sizes)
     print(
         f"\nhourly run at {args.sizes[1]:,} / at {args.sizes[0]:,}: "

@@ -23,13 +23,11 @@ import duckdb
 import pytest
 from sqlalchemy import Engine, text
 
-from pipelines.ingest.extract import open_reader
-from pipelines.ingest.load import load_table
-from pipelines.ingest.tables import INGESTED_TABLES, SOURCE_TABLES
 from pipelines.maintenance.archive import EXECUTIONS, archive_table
 from pipelines.warehouse.files import connect_working
 from platform_core.db import make_engine
 from platform_core.simulate import SimulationConfig, simulate
+from tests.pipelines.maintenance_support import archive_rows, ids, ingest
 
 REPO = Path(__file__).resolve().parents[2]
 TRIALS = 12
@@ -51,21 +49,8 @@ with connect_working(Path(warehouse)) as con:
 """
 
 
-def ids(engine: Engine, sql: str, **params: object) -> set[int]:
-    with engine.connect() as conn:
-        return set(conn.execute(text(sql), params).scalars())
-
-
 def analyst_ids(archive: Path) -> list[int]:
-    if not list((archive / "executions").rglob("*.parquet")):
-        return []
-    return [
-        r[0]
-        for r in duckdb.execute(
-            "select id from read_parquet(?, hive_partitioning = true)",
-            [f"{archive}/executions/**/*.parquet"],
-        ).fetchall()
-    ]
+    return [r[0] for r in archive_rows(archive, "executions")]
 
 
 def assert_exactly_once(engine: Engine, warehouse: Path, archive: Path, every: set[int]) -> None:
@@ -104,16 +89,6 @@ def platform(postgres, tmp_path: Path) -> Engine:
     simulate(engine, SimulationConfig(users=20, agents=6, hirings=60, executions=24_000, days=13))
     yield engine
     engine.dispose()
-
-
-def ingest(engine: Engine, warehouse: Path) -> None:
-    reader = open_reader(engine.url.render_as_string(hide_password=False))
-    try:
-        with connect_working(warehouse) as con:
-            for table in INGESTED_TABLES:
-                load_table(con, reader, SOURCE_TABLES[table])
-    finally:
-        reader.close()
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ read with DuckDB's own Parquet reader, never from the code under test.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,25 +23,22 @@ from pipelines.jobs import MAINTENANCE_JOB
 from pipelines.maintenance.settings import Maintenance
 from pipelines.run import run_pipeline
 from pipelines.warehouse.files import connect_working
-from platform_core import migrate
-from platform_core.db import is_sqlite, make_engine
+from platform_core.db import is_sqlite
 from platform_core.models import utcnow
-from platform_core.simulate import SimulationConfig, simulate
+from platform_core.simulate import SimulationConfig
 from tests.pipelines.location import defs_on
+from tests.pipelines.maintenance_support import archive_rows, ids, simulated_platform
 
 DRY = {"ops": {"maintenance": {"config": {"dry_run": True}}}}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    if request.param == "postgres":
-        engine = make_engine(request.getfixturevalue("postgres").create(migrated=True))
-    else:
-        engine = make_engine(f"sqlite:///{tmp_path / 'platform.db'}")
-        migrate.upgrade(engine)
-    simulate(engine, SimulationConfig(users=10, agents=4, hirings=30, executions=3_000, days=8))
-    yield engine
-    engine.dispose()
+def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    yield from simulated_platform(
+        request,
+        tmp_path,
+        SimulationConfig(users=10, agents=4, hirings=30, executions=3_000, days=8),
+    )
 
 
 def scalar(engine: Engine, sql: str, **params: object) -> object:
@@ -48,25 +46,10 @@ def scalar(engine: Engine, sql: str, **params: object) -> object:
         return conn.execute(text(sql), params).scalar_one()
 
 
-def ids(engine: Engine, sql: str, **params: object) -> set[int]:
-    with engine.connect() as conn:
-        return set(conn.execute(text(sql), params).scalars())
-
-
 def published(path: Path, sql: str, params: list | None = None) -> list[tuple]:
     """What readers see: the published file, read only."""
     with duckdb.connect(str(path), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
-
-
-def archive_rows(archive: Path, table: str, columns: str = "id") -> list[tuple]:
-    """The archive as an analyst reads it."""
-    if not list((archive / table).rglob("*.parquet")):
-        return []
-    return duckdb.execute(
-        f"select {columns} from read_parquet(?, hive_partitioning = true)",
-        [f"{archive}/{table}/**/*.parquet"],
-    ).fetchall()
 
 
 def snapshot(engine: Engine, archive: Path) -> str:
