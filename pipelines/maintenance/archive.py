@@ -7,8 +7,9 @@ slice of old rows, in id order):
    UPDATE`` on PostgreSQL) and keep the ids the warehouse holds (below);
 2. ``DELETE ... RETURNING`` those rows (not committed yet: the platform still has them for
    everyone else);
-3. per month of the partition column, write the returned rows to a temporary Parquet file,
-   read it back and verify its row count and id checksum, rename it into place
+3. write the returned rows with one ``COPY ... PARTITION_BY`` into a temporary folder (one
+   file per month of the partition column), read every file back and verify its row count
+   and id checksum, rename each into place
    (``ARCHIVE_DIR/<table>/month=YYYY-MM/<table>_<first id>_<last id>.parquet``) and record
    it in ``ops.archive_manifest`` with ``purged_at`` NULL;
 4. commit the platform transaction, then set ``purged_at`` on the batch's manifest rows.
@@ -17,10 +18,10 @@ A crash before the commit leaves the rows in the platform (the delete rolls back
 after it leaves them only in verified, listed files. :func:`recover` (the start of every run)
 settles what a crash left unconfirmed: a listed file whose rows are gone from the platform
 gets its ``purged_at``; a listed file whose rows are still there is dropped (they are
-archived again). A file that is
-not listed is never read as archive: a temporary name, or a file whose rows are all still in
-the platform (a crash between the rename and the manifest), is deleted; a verified file whose
-rows are all gone from the platform (a warehouse rebuilt without its manifest) is listed
+archived again). A file that is not listed is never read as archive: a temporary name or
+folder, or a file whose rows are all still in the platform (a crash between the rename and
+the manifest), is deleted; a verified file whose rows are all gone from the platform (a
+warehouse rebuilt without its manifest) is listed
 again, so losing the warehouse never deletes the archive.
 
 Only rows the warehouse already holds as they are are purged (executions: same ``id`` and
@@ -35,6 +36,7 @@ views over exactly the files the manifest lists as purged (:func:`refresh_views`
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -274,6 +276,10 @@ def recover(
     root = archive_dir / spec.table
     if not root.exists():
         return settled
+    for staging in sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(".")):
+        # A batch's temporary folder (see _write_months): its rows were never deleted.
+        settled["leftovers"] += sum(1 for p in staging.rglob("*") if p.is_file())
+        shutil.rmtree(staging)
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(archive_dir).as_posix()
         if not path.is_file() or relative in listed:
@@ -434,50 +440,70 @@ def _write_months(
     archive_dir: Path,
     result: ArchiveResult,
 ) -> list[str]:
-    """Write, verify, rename and list one file per month of ``held``; their manifest paths."""
-    con.register("_archive_held", held)
+    """Write, verify, rename and list one file per month of ``held``; their manifest paths.
+
+    One ``COPY ... PARTITION_BY`` writes every month of the batch into a temporary folder
+    (``.<table>_<first id>_<last id>``, which :func:`recover` deletes if a crash leaves it)
+    and one query reads all of them back, so a batch costs the same few statements however
+    many months its rows span.
+    """
     table, month_of = spec.table, f"strftime({spec.month_column}, '%Y-%m')"
-    files: list[str] = []
+    con.register("_archive_held", held)
     try:
-        months = [
-            r[0]
-            for r in con.execute(
-                f"select distinct {month_of} from _archive_held order by 1"
+        expected = {
+            month: (int(rows), str(checksum), int(first), int(last))
+            for month, rows, checksum, first, last in con.execute(
+                f"select {month_of} as month, count(*), coalesce(sum(hash(id)), 0)::varchar,"
+                " min(id), max(id) from _archive_held group by month order by month"
             ).fetchall()
-        ]
-        for month in months:
-            con.execute(
-                "create or replace temp table _archive_month as select * from _archive_held"
-                f" where {month_of} = ? order by id",
-                [month],
-            )
-            rows, checksum = _checksum(con, "_archive_month")
-            first, last = con.execute("select min(id), max(id) from _archive_month").fetchall()[0]
-            relative = f"{table}/month={month}/{table}_{first}_{last}.parquet"
-            final = archive_dir / relative
-            final.parent.mkdir(parents=True, exist_ok=True)
-            temporary = final.with_name(f".{final.name}.tmp")
-            con.execute(
-                f"copy _archive_month to '{_quoted(temporary)}' (format parquet, compression zstd)"
-            )
-            # Read back from the file itself before anything is deleted.
-            if _checksum(con, f"read_parquet('{_quoted(temporary)}')") != (rows, checksum):
-                temporary.unlink(missing_ok=True)
-                raise ArchiveError(f"{relative}: the file read back differs from its rows")
-            os.replace(temporary, final)
-            size = final.stat().st_size
-            con.execute(
-                "insert or replace into ops.archive_manifest"
-                " values (?, ?, ?, ?, ?, ?, ?, ?, now(), null)",
-                [relative, table, month, rows, first, last, checksum, size],
-            )
-            files.append(relative)
-            result.files += 1
-            result.bytes += size
-            result.months[month] = result.months.get(month, 0) + rows
-        con.execute("drop table if exists _archive_month")
+        }
+        first_id = min(v[2] for v in expected.values())
+        last_id = max(v[3] for v in expected.values())
+        staging = archive_dir / table / f".{table}_{first_id}_{last_id}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"copy (select *, {month_of} as month from _archive_held order by id)"
+            f" to '{_quoted(staging)}' (format parquet, compression zstd,"
+            " partition_by (month), filename_pattern 'part_{i}')"
+        )
     finally:
         con.unregister("_archive_held")
+    # Read back from the files themselves before anything is deleted.
+    written: dict[str, list[tuple[Path, int, str]]] = {}
+    for name, rows, checksum in con.execute(
+        "select filename, count(*), coalesce(sum(hash(id)), 0)::varchar"
+        " from read_parquet(?, filename = true, hive_partitioning = false) group by filename",
+        [str(staging / "*" / "*.parquet")],
+    ).fetchall():
+        path = Path(name)
+        month = path.parent.name.removeprefix("month=")
+        written.setdefault(month, []).append((path, int(rows), str(checksum)))
+    found = {m: (files[0][1], files[0][2]) for m, files in written.items() if len(files) == 1}
+    if found != {m: v[:2] for m, v in expected.items()} or len(found) != len(written):
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ArchiveError(
+            f"{table}: the files read back from {staging} differ from the batch's rows"
+        )
+    files: list[str] = []
+    manifest = []
+    for month, (rows, checksum, first, last) in expected.items():
+        relative = f"{table}/month={month}/{table}_{first}_{last}.parquet"
+        final = archive_dir / relative
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(written[month][0][0], final)
+        size = final.stat().st_size
+        manifest.append((relative, table, month, rows, first, last, checksum, size))
+        files.append(relative)
+        result.files += 1
+        result.bytes += size
+        result.months[month] = result.months.get(month, 0) + rows
+    shutil.rmtree(staging, ignore_errors=True)
+    con.executemany(
+        "insert or replace into ops.archive_manifest"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, now(), null)",
+        manifest,
+    )
     return files
 
 
