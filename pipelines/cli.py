@@ -2,7 +2,8 @@
 
 * ``agenthub db …`` and ``agenthub simulate``: the platform's own commands
   (platform_core/cli.py, which imports nothing from the pipeline);
-* ``agenthub pipeline run``: the pipeline's, here.
+* ``agenthub pipeline run``, ``agenthub maintenance run`` and ``agenthub dashboard``: the
+  pipeline's and the dashboards', here.
 
 The arrows point one way: this module imports the platform core, never the reverse.
 """
@@ -118,6 +119,45 @@ def pipeline_run() -> None:
         raise typer.Exit(1)
     warehouse = os.environ.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH)
     console.print(f"published {warehouse}")
+
+
+@app.command("dashboard")
+def dashboard(
+    port: int = typer.Option(8501, "--port", help="Port the dashboards listen on."),
+    address: str = typer.Option(
+        "localhost", "--address", help="Interface to bind (0.0.0.0 to serve other machines)."
+    ),
+) -> None:
+    """Start the Streamlit dashboards on the published warehouse (WAREHOUSE_PATH), read only.
+
+    The same app as `streamlit run dashboards/app.py`; it runs until interrupted (Ctrl-C).
+    """
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import dashboards
+
+    app_file = Path(dashboards.__file__).parent / "app.py"
+    warehouse = os.environ.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH)
+    if not 0 < port < 65536:
+        raise typer.BadParameter(f"{port} is not a TCP port", param_hint="--port")
+    console.print(
+        f"[bold]dashboards[/bold] on [link]http://{address}:{port}[/link] "
+        f"(reading {warehouse}; Ctrl-C stops)"
+    )
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app_file),
+        "--server.port", str(port),
+        "--server.address", address,
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    try:
+        code = subprocess.call(command)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
 
 
 if __name__ == "__main__":

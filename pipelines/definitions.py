@@ -22,6 +22,7 @@ from pipelines.jobs import (
 from pipelines.maintenance.assets import maintenance
 from pipelines.maintenance.settings import DEFAULT_ARCHIVE_DIR, Maintenance
 from pipelines.metrics.checks import metrics_checks
+from pipelines.monitoring.checks import alert_checks
 from pipelines.resources import (
     DEFAULT_WAREHOUSE_PATH,
     PlatformDatabase,
@@ -55,6 +56,7 @@ CHECKS = [
     *trust_checks,
     *usage_checks,
     *metrics_checks,
+    *alert_checks,
 ]
 
 

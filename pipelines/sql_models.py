@@ -14,7 +14,8 @@ each):
 * ``partition_day:`` (day_partitioned) the SQL expression giving a row's UTC day.
 * ``report:`` ``name = aggregate, ...`` computed over the relation (over the partition's days
   when partitioned) after each build: the materialization's metadata in the Dagster UI.
-* ``config:`` ``name = default (description)``: a run-config value bound as ``$name``.
+* ``config:`` ``name = default (description)``: a run-config value bound as ``$name`` (one
+  line per value).
 * ``step:`` (files under a folder, e.g. ``intermediate/trust/``) the file is one step of the
   Python-driven models named, not an asset; what it reads counts as theirs.
 
@@ -170,7 +171,9 @@ def parse_model(relative: str, sql: str) -> SqlModel:
     prose: list[str] = []
     for line in _leading_comments(sql):
         match = _HEADER_LINE.match(line)
-        if match:
+        if match and match.group(1) == "config" and "config" in header:
+            header["config"] += "\n" + match.group(2)  # one `-- config:` line per value
+        elif match:
             header[match.group(1)] = match.group(2)
         else:
             prose.append(line.removeprefix("--").strip())
@@ -195,7 +198,7 @@ def parse_model(relative: str, sql: str) -> SqlModel:
             raise SqlModelError(relative, f"report item {item!r} is not `name = expression`")
         report.append((match.group(1), match.group(2).strip()))
     config = []
-    for item in filter(None, [header.get("config")]):
+    for item in filter(None, header.get("config", "").splitlines()):
         match = _CONFIG.match(item)
         if not match:
             raise SqlModelError(relative, f"config {item!r} is not `name = integer (description)`")

@@ -1,0 +1,42 @@
+"""Data quality: rows quarantined by table and rule at each pipeline run, and sample rows with
+the rule they break (they stay out of every statistic)."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import streamlit as st
+
+from dashboards import filters, queries
+
+snap, _ = filters.page()
+st.title("Data quality")
+
+history = queries.quarantine_over_time(snap)
+if history.empty:
+    st.info("No data-quality snapshot yet: the pipeline records one per run.")
+    st.stop()
+latest = history[history["checked_at"] == history["checked_at"].max()]
+total = int(latest["quarantined_rows"].sum())
+st.metric("Quarantined rows now", f"{total:,}")
+history["series"] = history["table_name"] + " · " + history["rule"]
+chart = px.line(history, x="checked_at", y="quarantined_rows", color="series", markers=True)
+chart.update_layout(height=340, margin={"t": 10, "b": 10}, legend_title_text="")
+st.subheader("Quarantined rows by table and rule, per run")
+st.plotly_chart(chart)
+st.dataframe(latest, hide_index=True)
+
+st.subheader("Sample rows")
+tables = sorted(latest["table_name"].unique())
+table_cell, rule_cell = st.columns(2)
+table = table_cell.selectbox(
+    "Table", [None, *tables], format_func=lambda t: t or "All tables", key="dq_table"
+)
+rules = (
+    sorted(latest[latest["table_name"] == table]["rule"].unique())
+    if table
+    else sorted(latest["rule"].unique())
+)
+rule = rule_cell.selectbox(
+    "Rule", [None, *rules], format_func=lambda r: r or "All rules", key="dq_rule"
+)
+st.dataframe(queries.quarantine_samples(snap, table, rule), hide_index=True)

@@ -1,0 +1,69 @@
+"""One simulated platform, run through the pipeline, the maintenance job and the pipeline again,
+published once for every dashboards test (the pages only read it)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.jobs import MAINTENANCE_JOB
+from pipelines.maintenance.settings import Maintenance
+from pipelines.run import run_pipeline
+from platform_core import migrate
+from platform_core.db import make_engine
+from platform_core.simulate import SimulationConfig, simulate
+from tests.pipelines.location import defs_on
+
+HISTORY = SimulationConfig(users=40, agents=8, hirings=120, executions=12_000, days=30, bad_rows=40)
+
+
+@dataclass(frozen=True)
+class Published:
+    """The published warehouse the dashboards read, and what built it."""
+
+    warehouse: Path
+    platform_url: str
+
+
+def build(root: Path, config: SimulationConfig = HISTORY, *, maintenance: bool = True) -> Published:
+    """Simulate ``config`` on a SQLite platform under ``root``, run the pipeline (and the
+    maintenance job with short retention, then the pipeline again), publish."""
+    engine = make_engine(f"sqlite:///{root / 'platform.db'}")
+    migrate.upgrade(engine)
+    simulate(engine, config)
+    warehouse = root / "warehouse.duckdb"
+    defs = defs_on(
+        engine,
+        warehouse,
+        maintenance=Maintenance(
+            archive_dir=str(root / "archive"),
+            execution_retention_days="20",
+            metrics_retention_days="10",
+        ),
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    assert run_pipeline(instance, defs=defs).success
+    if maintenance:
+        result = defs.resolve_job_def(MAINTENANCE_JOB).execute_in_process(instance=instance)
+        assert result.success
+        assert run_pipeline(instance, defs=defs).success
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
+    return Published(warehouse, url)
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
+    """The shared published warehouse (built once per test run)."""
+    yield build(tmp_path_factory.mktemp("dashboards"))
+
+
+@pytest.fixture
+def warehouse_env(published: Published, monkeypatch: pytest.MonkeyPatch) -> Published:
+    """WAREHOUSE_PATH pointing at the shared warehouse, for the code under test."""
+    monkeypatch.setenv("WAREHOUSE_PATH", str(published.warehouse))
+    return published
