@@ -15,19 +15,19 @@ from dashboards import filters
 
 PAGES = Path(__file__).parent / "pages"
 
-st.set_page_config(page_title="agenthub analytics", page_icon="📊", layout="wide")
+st.set_page_config(page_title="agenthub analytics", page_icon=":material/analytics:", layout="wide")
 
 # Before the navigation: with no usable warehouse there is nothing to navigate.
 filters.usable_snapshot()
 
 navigation = st.navigation(
     [
-        st.Page(PAGES / "overview.py", title="Overview", icon="📈", default=True),
-        st.Page(PAGES / "agents.py", title="Agents", icon="🤖"),
-        st.Page(PAGES / "trust.py", title="Trust", icon="🛡️"),
-        st.Page(PAGES / "metrics.py", title="Metrics", icon="📉"),
-        st.Page(PAGES / "maintenance.py", title="Maintenance", icon="🧹"),
-        st.Page(PAGES / "data_quality.py", title="Data quality", icon="🧪"),
+        st.Page(PAGES / "overview.py", title="Overview", icon=":material/insights:", default=True),
+        st.Page(PAGES / "agents.py", title="Agents", icon=":material/smart_toy:"),
+        st.Page(PAGES / "trust.py", title="Trust", icon=":material/verified_user:"),
+        st.Page(PAGES / "metrics.py", title="Metrics", icon=":material/monitoring:"),
+        st.Page(PAGES / "maintenance.py", title="Maintenance", icon=":material/cleaning_services:"),
+        st.Page(PAGES / "data_quality.py", title="Data quality", icon=":material/rule:"),
     ]
 )
 navigation.run()

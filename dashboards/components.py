@@ -59,7 +59,7 @@ def freshness(snap: Snapshot, now: datetime | None = None) -> None:
             f"**The data is stale**: the warehouse was last published {age(published)} ago "
             f"(limit {age(limit)}). Is the hourly pipeline running? Run it by hand with "
             f"`{queries.RUN_FIRST}`.",
-            icon="⏰",
+            icon=":material/schedule:",
         )
 
 
@@ -86,7 +86,7 @@ def number(value: float | None, fmt: str = "{:,.0f}") -> str:
 
 def nothing(what: str) -> None:
     """A page section without rows in the chosen filters."""
-    st.info(f"No {what} in the chosen period and agent.", icon="ℹ️")
+    st.info(f"No {what} in the chosen period and agent.", icon=":material/info:")
 
 
 def maintenance_not_run() -> None:
@@ -95,5 +95,5 @@ def maintenance_not_run() -> None:
         "The maintenance job has not run on this warehouse yet, so there is nothing to report. "
         "Run it with `agenthub maintenance run` (add `--dry-run` to see what it would do), or "
         "wait for the nightly schedule.",
-        icon="🧹",
+        icon=":material/cleaning_services:",
     )

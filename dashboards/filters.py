@@ -1,8 +1,7 @@
 """The date range and agent filters every page shares.
 
 Every page starts with :func:`page`, which draws the filters in the sidebar and the freshness
-line. Their values are kept under keys of their own in ``st.session_state`` (Streamlit drops
-a widget's state when a run does not draw it, as on the way between pages), so they persist
+line. Their values are kept in ``st.session_state`` under keys of their own, so they persist
 while the user moves between pages; they are mirrored into the URL's query parameters
 (``?from=2026-11-01&to=2026-11-23&agent_id=7``) so a view can be shared or bookmarked, and a
 URL with those parameters opens on that view.
@@ -20,7 +19,7 @@ from dashboards.queries import Snapshot
 
 #: Default width of the date range, ending on the newest day with data.
 DEFAULT_DAYS = 30
-PERIOD_KEY, AGENT_KEY, EMAILS_KEY = "period", "agent", "reveal_emails"
+PERIOD_KEY, AGENT_KEY, EMAILS_KEY = "period", "agent_id", "reveal_emails"
 ALL_AGENTS = "All agents"
 
 
@@ -73,32 +72,30 @@ def sidebar(snap: Snapshot) -> Filters:
         wanted = _param_agent()
         state[_kept(AGENT_KEY)] = wanted if wanted in names else None
         state[_kept(EMAILS_KEY)] = False
-    # The selectbox's options are the labels themselves (an option list of ids with a
-    # format_func does not survive AppTest's round trip of widget values).
+    # The widgets have no keys: Streamlit drops a keyed widget's state on the way between
+    # pages (seen in Chromium), so each run draws them at the kept values instead, and a
+    # change the user makes is kept at the end of the run. The selectbox's options are the
+    # labels themselves, which AppTest can set as well as a browser.
     labels = {ALL_AGENTS: None} | {f"{n} (#{a})": a for a, n in names.items()}
-    label_of = {a: label for label, a in labels.items()}
-    if state[_kept(AGENT_KEY)] not in label_of:
+    options = list(labels)
+    if state[_kept(AGENT_KEY)] not in labels.values():
         state[_kept(AGENT_KEY)] = None  # an agent the new snapshot no longer has
-    if AGENT_KEY in state and state[AGENT_KEY] not in labels:
-        del state[AGENT_KEY]
-    for key in (PERIOD_KEY, AGENT_KEY, EMAILS_KEY):
-        if key not in state:  # dropped on the way from another page: as the user left it
-            kept = state[_kept(key)]
-            state[key] = label_of[kept] if key == AGENT_KEY else kept
-
     with st.sidebar:
         st.subheader("Filters")
         period = st.date_input(
             "Date range (UTC)",
+            value=state[_kept(PERIOD_KEY)],
             min_value=first,
             max_value=last,
-            key=PERIOD_KEY,
             help="Days with data run from the first to the last execution or hiring.",
         )
-        agent_id = labels[st.selectbox("Agent", options=list(labels), key=AGENT_KEY)]
+        agent = st.selectbox(
+            "Agent", options, index=list(labels.values()).index(state[_kept(AGENT_KEY)])
+        )
+        agent_id = labels[agent]
         reveal = st.toggle(
             "Show user emails",
-            key=EMAILS_KEY,
+            value=state[_kept(EMAILS_KEY)],
             help="Emails are masked by default (a****@example.com).",
         )
     # While the user has picked only the first day of a range, keep that single day.
@@ -116,7 +113,6 @@ def sidebar(snap: Snapshot) -> Filters:
 def select_agent(agent_id: int | None) -> None:
     """Switch the agent filter (from a callback, before the widgets are drawn again)."""
     st.session_state[_kept(AGENT_KEY)] = agent_id
-    st.session_state.pop(AGENT_KEY, None)  # the widget takes the kept value on the next run
 
 
 def page() -> tuple[Snapshot, Filters]:
@@ -135,6 +131,6 @@ def usable_snapshot() -> Snapshot:
     status = queries.state(snap)
     if snap is None or not status.ready:
         st.title("agenthub analytics")
-        st.info(status.message, icon="🛠️")
+        st.info(status.message, icon=":material/build:")
         st.stop()
     return snap

@@ -89,8 +89,17 @@ def snapshot(path: Path | None = None) -> Snapshot | None:
 def _connection(path: str, mtime_ns: int) -> duckdb.DuckDBPyConnection:
     """One read-only connection per snapshot, shared by the sessions (each query takes its own
     cursor). Two entries: a page still rendering on the previous snapshot keeps working; the
-    older connection is closed when evicted, so its file is freed."""
-    return duckdb.connect(path, read_only=True)
+    older connection is closed when evicted, so its file is freed.
+
+    The file is ATTACHed to a fresh in-memory database rather than opened with
+    ``duckdb.connect(path)``: DuckDB caches one database instance per path in a process, so a
+    second connect while the first is open returns the *old* snapshot after a publish has
+    renamed a new file over the path (duckdb/duckdb#15912). The attach happens after the
+    snapshot's stat, so what it reads is never older than its cache key.
+    """
+    con = duckdb.connect()
+    con.execute(f"attach '{path.replace(chr(39), chr(39) * 2)}' as warehouse (read_only)")
+    return con
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -98,6 +107,7 @@ def _query(
     path: str, mtime_ns: int, sql: str, params: tuple[tuple[str, object], ...]
 ) -> pd.DataFrame:
     with _connection(path, mtime_ns).cursor() as cur:
+        cur.execute("use warehouse")  # a cursor starts in the in-memory default database
         return cur.execute(sql, {k: list(v) if isinstance(v, tuple) else v for k, v in params}).df()
 
 

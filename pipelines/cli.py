@@ -152,6 +152,7 @@ def dashboard(
         "--server.address", address,
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
     ]  # fmt: skip
     try:
         code = subprocess.call(command)

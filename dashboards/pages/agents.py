@@ -51,7 +51,7 @@ if f.agent_id is None:
             ),
             "active_hirings": "Active hirings",
             "unique_users": "Users (all time)",
-            "average_rating": st.column_config.NumberColumn("Rating", format="%.2f ⭐"),
+            "average_rating": st.column_config.NumberColumn("Rating", format="%.2f"),
             "rating_count": "Reviews",
             "trust_score": st.column_config.ProgressColumn(
                 "Trust", min_value=0.0, max_value=1.0, format="%.3f"
@@ -107,7 +107,7 @@ with latency:
 st.subheader("Failures by message")
 failures = queries.agent_failures(snap, f.agent_id, f.start, f.end)
 if failures.empty:
-    st.success("No failed or timed-out executions in the period.", icon="✅")
+    st.success("No failed or timed-out executions in the period.", icon=":material/check_circle:")
 else:
     st.dataframe(failures, hide_index=True)
 

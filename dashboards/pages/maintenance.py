@@ -39,7 +39,7 @@ else:
         st.error(
             f"{len(unverified)} archive months failed verification (a file missing or its row "
             "count differs): see marts.archive_months.",
-            icon="🚨",
+            icon=":material/error:",
         )
     chart = px.bar(months, x="month", y="rows", color="table_name", barmode="group")
     chart.update_layout(height=280, margin={"t": 10, "b": 10}, legend_title_text="")
@@ -58,14 +58,14 @@ with drift:
     st.subheader("Counter drift repaired")
     repaired = queries.counter_drift(snap)
     if repaired.empty:
-        st.success("Every counter matched the truth at each run.", icon="✅")
+        st.success("Every counter matched the truth at each run.", icon=":material/check_circle:")
     else:
         st.dataframe(repaired, hide_index=True)
 
 st.subheader("Orphaned rows (latest run)")
 found = queries.orphans(snap)
 if found.empty or not found["orphan_rows"].any():
-    st.success("No orphaned rows: every foreign key resolves.", icon="✅")
+    st.success("No orphaned rows: every foreign key resolves.", icon=":material/check_circle:")
 else:
     st.dataframe(found, hide_index=True)
 

@@ -15,7 +15,7 @@ names = queries.metric_names(snap)
 agents = queries.agents(snap)
 labels = dict(zip(agents["agent_id"].astype(int), agents["agent_name"], strict=True))
 if not names:
-    st.info("No metric points have been rolled up yet.", icon="ℹ️")
+    st.info("No metric points have been rolled up yet.", icon=":material/info:")
 else:
     pick, metric_cell, grain_cell = st.columns([3, 2, 1])
     chosen = pick.multiselect(
@@ -29,7 +29,7 @@ else:
     granularity = grain_cell.radio("Buckets", ["day", "hour"], key="metric_granularity")
     series = queries.metric_series(snap, chosen, metric, granularity, f.start, f.end)
     if not chosen:
-        st.info("Pick at least one agent.", icon="ℹ️")
+        st.info("Pick at least one agent.", icon=":material/info:")
     elif series.empty:
         components.nothing(f"{metric} points")
     else:
@@ -74,7 +74,10 @@ else:
 st.subheader("Stale agents")
 stale = queries.stale_agents(snap)
 if stale.empty:
-    st.success("Every approved or active agent has sent a recent heartbeat.", icon="✅")
+    st.success(
+        "Every approved or active agent has sent a recent heartbeat.",
+        icon=":material/check_circle:",
+    )
 else:
     st.caption("Approved or active agents whose last heartbeat is older than the threshold.")
     st.dataframe(stale, hide_index=True)

@@ -48,7 +48,7 @@ cells[4].metric(
 )
 cells[5].metric(
     "Revenue",
-    components.number(now.revenue, "${:,.2f}"),
+    components.number(now.revenue, "${:,.0f}"),
     components.change(now.revenue, before.revenue),
     help="per-use price × completed executions",
 )
@@ -79,7 +79,10 @@ alerts = queries.alerts(snap)
 if f.agent_id is not None:
     alerts = alerts[alerts["agent_id"] == f.agent_id]
 if alerts.empty:
-    st.success("No agent crosses an attention threshold in the last 24 hours.", icon="✅")
+    st.success(
+        "No agent crosses an attention threshold in the last 24 hours.",
+        icon=":material/check_circle:",
+    )
 else:
     st.caption(
         f"{len(alerts)} alerts, checked {alerts['checked_at'].max():%Y-%m-%d %H:%M} UTC against "

@@ -69,7 +69,7 @@ def expected_headline(path: Path, start: date, end: date, agent: int | None = No
         "p95 latency": f"{np.percentile(completed, 95):,.0f} ms",  # linear = quantile_cont
         "Active agents": f"{len({r[0] for r in executions}):,}",
         "Active users": f"{len({r[1] for r in executions} - {None}):,}",  # no user: none
-        "Revenue": f"${revenue:,.2f}",
+        "Revenue": f"${revenue:,.0f}",
     }
 
 
@@ -100,16 +100,12 @@ def test_every_page_renders_with_data(warehouse_env: Published):
 
 
 def test_filters_change_what_is_shown_and_persist_across_pages(warehouse_env: Published):
-    # AppTest keeps only the page's elements after the first run of an st.navigation app (the
-    # sidebar's widgets run, but drop out of its tree), so the filters are set through their
-    # widget keys in session state, as a widget would; the browser test clicks the real ones.
     path = warehouse_env.warehouse
     end = last_day(path)
     week = (end - timedelta(days=6), end)
     at = app()
     wide = at.metric[0].value
-    at.session_state["period"] = week
-    at.run()
+    at.sidebar.date_input[0].set_value(week).run()
     no_errors(at)
     narrow = {m.label: m.value for m in at.metric}
     assert narrow == expected_headline(path, *week)
@@ -121,16 +117,23 @@ def test_filters_change_what_is_shown_and_persist_across_pages(warehouse_env: Pu
         "select agent_id, agent_name from marts.agent_usage_summary"
         " order by total_executions desc limit 1",
     )[0]
-    at.session_state["agent"] = f"{name} (#{agent_id})"
-    at.run()
+    at.sidebar.selectbox[0].set_value(f"{name} (#{agent_id})").run()
     no_errors(at)
     assert name in at.title[0].value
     assert {m.label: m.value for m in at.metric} == expected_headline(path, *week, agent_id)
     assert at.query_params["agent_id"] == str(agent_id)
 
-    # The URL now holds the view: opened on another page, it shows the same agent and week
-    # (moving between pages in one session is clicked through in the browser test; AppTest
-    # resets sidebar widgets on switch_page, which a browser does not).
+    visit(at, "agents")  # the agent and the week follow to the agent's page
+    no_errors(at)
+    assert at.title[0].value == f"{name} (#{agent_id})"
+    assert at.sidebar.date_input[0].value == week
+    visit(at, "trust")
+    no_errors(at)
+    trail = at.dataframe[-1].value
+    assert set(trail["agent_id"]) == {agent_id}
+    assert trail["occurred_at"].dt.date.between(*week).all()
+
+    # The URL holds the view: opened in a new tab on another page, it shows the same.
     url = {name: at.query_params[name] for name in ("from", "to", "agent_id")}
     agent_page = app("agents", **url)
     no_errors(agent_page)
@@ -151,8 +154,8 @@ def test_filters_open_from_the_url(warehouse_env: Published):
     )[0]
     at = app(**{"from": start.isoformat(), "to": end.isoformat(), "agent_id": str(agent_id)})
     no_errors(at)
-    assert at.date_input(key="period").value == (start, end)
-    assert at.selectbox(key="agent").value == f"{name} (#{agent_id})"
+    assert at.sidebar.date_input[0].value == (start, end)
+    assert at.sidebar.selectbox[0].value == f"{name} (#{agent_id})"
     assert {m.label: m.value for m in at.metric} == expected_headline(path, start, end, agent_id)
 
 
@@ -180,8 +183,7 @@ def test_user_emails_are_masked_unless_asked(warehouse_env: Published):
     assert len(users) > 0
     for user_id, shown in zip(users["user_id"], users["email"], strict=True):
         assert shown == mask_email(emails[user_id]) != emails[user_id]
-    at.session_state["reveal_emails"] = True
-    at.run()
+    at.sidebar.toggle[0].set_value(True).run()
     users = at.dataframe[-1].value
     assert [emails[u] for u in users["user_id"]] == users["email"].tolist()
 
