@@ -500,8 +500,7 @@ def _write_months(
         result.months[month] = result.months.get(month, 0) + rows
     shutil.rmtree(staging, ignore_errors=True)
     con.executemany(
-        "insert or replace into ops.archive_manifest"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, now(), null)",
+        "insert or replace into ops.archive_manifest values (?, ?, ?, ?, ?, ?, ?, ?, now(), null)",
         manifest,
     )
     return files
