@@ -150,7 +150,8 @@ def state(snap: Snapshot | None) -> WarehouseState:
         columns = query(
             snap,
             "select schema_name || '.' || table_name as relation, column_name"
-            " from duckdb_columns() where schema_name in ('marts', 'ops')",
+            " from duckdb_columns()"
+            " where database_name = 'warehouse' and schema_name in ('marts', 'ops')",
         )
     except duckdb.Error as error:
         return WarehouseState(
@@ -185,8 +186,8 @@ def has_maintenance(snap: Snapshot) -> bool:
     """Whether the maintenance job has written its reports into this snapshot."""
     found = query(
         snap,
-        "select count(*) as n from duckdb_tables()"
-        " where schema_name || '.' || table_name in (select unnest($tables::varchar[]))",
+        "select count(*) as n from duckdb_tables() where database_name = 'warehouse'"
+        " and schema_name || '.' || table_name in (select unnest($tables::varchar[]))",
         tables=list(MAINTENANCE_TABLES),
     )
     return int(found["n"].iloc[0]) == len(MAINTENANCE_TABLES)

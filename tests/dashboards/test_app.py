@@ -239,8 +239,9 @@ def test_no_usable_warehouse_says_what_to_run(
     elif kind == "not_duckdb":
         path.write_text("not a database")
     monkeypatch.setenv("WAREHOUSE_PATH", str(path))
-    at = app()
-    no_errors(at)
-    assert len(at.info) == 1 and "agenthub pipeline run" in at.info[0].value
+    for page in (None, *PAGES):  # a bookmarked page as well as the entry
+        at = app(page)
+        no_errors(at)
+        assert len(at.info) == 1 and "agenthub pipeline run" in at.info[0].value, page
     if kind == "outdated":
         assert "older version" in at.info[0].value and "marts.agent_alerts" in at.info[0].value
