@@ -458,20 +458,27 @@ def trust_events(
 ) -> pd.DataFrame:
     """The trust audit trail: events in the period, newest first (``biggest``: largest moves
     first), optionally of one agent and some event types."""
-    order = "abs(e.trust_delta) desc, e.seq desc" if biggest else "e.seq desc"
+    order = "abs(trust_delta) desc, seq desc" if biggest else "seq desc"
+    # The top rows first, then the agents' names for those alone: joining before the top-N
+    # sorted every joined event (1.4 s over 10M events, 0.03 s now; bench/dashboards.py).
     return query(
         snap,
         f"""
+        with picked as (
+            select *
+            from marts.trust_events
+            where occurred_at >= $start and occurred_at < $end_excl
+              and ($agent_id::bigint is null or agent_id = $agent_id)
+              and ($types::varchar[] is null or list_contains($types::varchar[], event_type))
+            order by {order}
+            limit $limit
+        )
         select e.occurred_at, e.agent_id, s.agent_name, e.event_type, e.reason,
                e.trust_score_before, e.trust_score_after, e.trust_delta,
                e.source_execution_id, e.source_review_id, e.record_id
-        from marts.trust_events as e
+        from picked as e
         left join marts.agent_usage_summary as s using (agent_id)
-        where e.occurred_at >= $start and e.occurred_at < $end_excl
-          and ($agent_id::bigint is null or e.agent_id = $agent_id)
-          and ($types::varchar[] is null or list_contains($types::varchar[], e.event_type))
-        order by {order}
-        limit $limit
+        order by {order.replace("seq", "e.seq").replace("trust_delta", "e.trust_delta")}
         """,
         agent_id=agent_id,
         types=event_types or None,
