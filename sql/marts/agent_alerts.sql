@@ -10,7 +10,8 @@
 --   stale_heartbeat   an approved or active agent silent for more than $stale_after_minutes
 --                     (as marts.agent_liveness, whose threshold has the same default);
 --   trust_drop        trust fell by at least $trust_drop_thousandths / 1000 over events that
---                     occurred in the window (score now minus the score before the first).
+--                     occurred in the window (score now minus the score before the first of
+--                     them to occur).
 -- The rate and latency rules need $min_executions in the window and in the baseline, so a
 -- handful of executions never raises an alert. The asset check agent_alerts/none_firing
 -- (WARN) lists the same rows in the Dagster UI; the dashboards' Overview shows them.
@@ -106,7 +107,9 @@ stale_heartbeat as (
 ),
 recent_events as (
     select agent_id,
-           arg_min(trust_score_before, seq) as score_before,
+           -- By when events occurred (record_id breaks ties), not by seq: seq is the order a
+           -- run applied them, which differs between incremental runs and a rebuild.
+           arg_min(trust_score_before, (occurred_at, record_id)) as score_before,
            count(*) as events
     from marts.trust_events
     where occurred_at >= $run_at - interval 24 hour and occurred_at < $run_at

@@ -110,9 +110,12 @@ def warehouse(tmp_path: Path) -> Path:
         )
         con.execute(
             "create table marts.trust_events (agent_id bigint, seq bigint, occurred_at timestamp,"
-            " trust_score_before double, trust_score_after double)"
+            " trust_score_before double, trust_score_after double, record_id varchar)"
         )
-        con.executemany("insert into marts.trust_events values (?, ?, ?, ?, ?)", events)
+        con.executemany(
+            "insert into marts.trust_events values (?, ?, ?, ?, ?, 'r' || ?::varchar)",
+            [(*e, e[1]) for e in events],
+        )
         con.execute("create table marts.agent_trust (agent_id bigint, trust_score double)")
         con.executemany("insert into marts.agent_trust values (?, ?)", [(9, 0.85), (10, 0.88)])
         run_model(con, "marts/agent_alerts.sql", {"run_at": RUN_AT, **DEFAULTS})

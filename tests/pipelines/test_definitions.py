@@ -83,7 +83,12 @@ def test_the_job_materializes_ingest_checks_and_publish(engine: Engine, tmp_path
     assert result.success
     checks = result.get_asset_check_evaluations()
     assert len(checks) >= 2 * len(INGESTED_TABLES)
-    assert [c.check_name for c in checks if not c.passed] == []
+    # The attention check warns about agents, not data: the simulator makes some agents fall
+    # silent, so it may fire; every other check passes.
+    failed = [c for c in checks if not c.passed]
+    assert [c.check_name for c in failed if c.check_name != "none_firing"] == []
+    assert all(c.severity == dg.AssetCheckSeverity.WARN for c in failed)
+    assert "none_firing" in {c.check_name for c in checks}
     meta = {
         e.asset_key.to_user_string(): e.materialization.metadata
         for e in result.get_asset_materialization_events()
