@@ -148,3 +148,25 @@ def test_filters_follow_the_user_across_pages(server: str, browser, published: P
     rendered(page, "Audit trail")
     assert f"agent_id={agent_id}" in page.url
     page.close()
+
+
+def test_a_click_in_the_agents_table_opens_that_agents_page(server: str, browser, published):
+    import re
+
+    import duckdb
+
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    page.goto(f"{server}/agents")
+    rendered(page, "Agents")
+    grid = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    page.mouse.click(grid["x"] + 15, grid["y"] + 36 + 17)  # the first row's selection cell
+    page.wait_for_url(re.compile(r"agent_id=\d+"))
+    agent_id = int(re.search(r"agent_id=(\d+)", page.url).group(1))
+    with duckdb.connect(str(published.warehouse), read_only=True) as con:
+        name = con.execute(
+            "select agent_name from marts.agent_usage_summary where agent_id = ?", [agent_id]
+        ).fetchone()[0]
+    page.get_by_role("heading", name=f"{name} (#{agent_id})").wait_for()
+    rendered(page, "Failures by message")
+    no_exception_boxes(page, "agent page from the table")
+    page.close()
