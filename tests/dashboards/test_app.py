@@ -4,7 +4,9 @@ with a missing, empty or outdated warehouse (a message with the command, never a
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -245,3 +247,18 @@ def test_no_usable_warehouse_says_what_to_run(
         assert len(at.info) == 1 and "agenthub pipeline run" in at.info[0].value, page
     if kind == "outdated":
         assert "older version" in at.info[0].value and "marts.agent_alerts" in at.info[0].value
+
+
+def test_a_stale_warehouse_gets_a_banner_on_every_page(published: Published, tmp_path, monkeypatch):
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(published.warehouse, copy)
+    monkeypatch.setenv("WAREHOUSE_PATH", str(copy))
+    assert not [w for w in app().warning if "stale" in w.value]  # just published
+    hours_ago = time.time() - 3 * 3600  # past the default limit of 120 minutes
+    os.utime(copy, (hours_ago, hours_ago))
+    for page in PAGES:
+        at = app(page)
+        no_errors(at)
+        assert any("The data is stale" in w.value for w in at.warning), page
+    monkeypatch.setenv("DASHBOARD_STALE_AFTER_MINUTES", "240")
+    assert not [w for w in app().warning if "stale" in w.value]
