@@ -14,21 +14,18 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tests.dashboards.conftest import Published
+from tests.pipelines.maintenance_support import AGENTHUB, REPO
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "dashboards"
-AGENTHUB = str(Path(sys.executable).with_name("agenthub"))
 #: url path -> text the page must show once rendered.
 PAGES = {
     "": "Executions per day by outcome",

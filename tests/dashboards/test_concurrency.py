@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,12 +15,10 @@ import pytest
 from sqlalchemy import text
 
 from platform_core.db import make_engine
-from tests.pipelines.maintenance_support import archive_rows
+from tests.pipelines.maintenance_support import Agenthub, archive_rows
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
-REPO = Path(__file__).resolve().parents[2]
-AGENTHUB = str(Path(sys.executable).with_name("agenthub"))
 READERS = 4
 
 
@@ -54,37 +50,13 @@ def reader(warehouse: str, stop: str, out: str) -> None:
 
 def test_readers_keep_reading_while_the_pipeline_and_maintenance_write(postgres, tmp_path):
     url = postgres.create(migrated=True)
-    warehouse = tmp_path / "warehouse.duckdb"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "PLATFORM_DATABASE_URL": url,
-        "WAREHOUSE_PATH": str(warehouse),
-        "ARCHIVE_DIR": str(tmp_path / "archive"),
-        "EXECUTION_RETENTION_DAYS": "4",
-        "METRICS_RETENTION_DAYS": "3",
-    }
-    env.pop("DAGSTER_HOME", None)
-
-    def run(*args: str) -> subprocess.Popen:
-        return subprocess.Popen(
-            [AGENTHUB, *args],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    def done(proc: subprocess.Popen) -> None:
-        output, _ = proc.communicate(timeout=900)
-        assert proc.returncode == 0, output
-
-    done(run("simulate", "--users", "10", "--agents", "4", "--hirings", "30",
-             "--executions", "6000", "--days", "8"))  # fmt: skip
-    done(run("pipeline", "run"))  # the first published warehouse
-    done(run("simulate", "--users", "2", "--agents", "1", "--hirings", "3",
-             "--executions", "1500", "--days", "1"))  # fmt: skip
+    agenthub = Agenthub(url, tmp_path)
+    warehouse = agenthub.warehouse
+    agenthub.run("simulate", "--users", "10", "--agents", "4", "--hirings", "30",
+                 "--executions", "6000", "--days", "8")  # fmt: skip
+    agenthub.run("pipeline", "run")  # the first published warehouse
+    agenthub.run("simulate", "--users", "2", "--agents", "1", "--hirings", "3",
+                 "--executions", "1500", "--days", "1")  # fmt: skip
 
     stop = tmp_path / "stop"
     context = multiprocessing.get_context("spawn")
@@ -95,10 +67,9 @@ def test_readers_keep_reading_while_the_pipeline_and_maintenance_write(postgres,
     for process in readers:
         process.start()
     time.sleep(3)  # every reader is reading before the writers start
-    writers = [run("pipeline", "run"), run("maintenance", "run")]
-    for proc in writers:
-        done(proc)
-    done(run("pipeline", "run"))  # takes in the archive flags maintenance left
+    writers = [agenthub.start("pipeline", "run"), agenthub.start("maintenance", "run")]
+    assert [w.finish() for w in writers] == [0, 0], [w.output for w in writers]
+    agenthub.run("pipeline", "run")  # takes in the archive flags maintenance left
     time.sleep(3)  # the readers pick up the last publish
     stop.touch()
     for process in readers:
@@ -109,7 +80,7 @@ def test_readers_keep_reading_while_the_pipeline_and_maintenance_write(postgres,
     with engine.connect() as conn:
         on_platform = conn.execute(text("SELECT count(*) FROM executions")).scalar_one()
     engine.dispose()
-    archived = len(archive_rows(tmp_path / "archive", "executions"))
+    archived = len(archive_rows(agenthub.archive, "executions"))
     assert archived > 0, "maintenance archived nothing"
     import duckdb
 

@@ -27,9 +27,8 @@ from pipelines.maintenance.archive import EXECUTIONS, archive_table
 from pipelines.warehouse.files import connect_working
 from platform_core.db import make_engine
 from platform_core.simulate import SimulationConfig, simulate
-from tests.pipelines.maintenance_support import archive_rows, ids, ingest
+from tests.pipelines.maintenance_support import REPO, Agenthub, archive_rows, ids, ingest
 
-REPO = Path(__file__).resolve().parents[2]
 TRIALS = 12
 
 KILL_SCRIPT = """
@@ -167,35 +166,13 @@ def test_maintenance_and_the_pipeline_started_together(postgres, tmp_path: Path)
     engine = make_engine(postgres.create(migrated=True))
     simulate(engine, SimulationConfig(users=10, agents=4, hirings=30, executions=6_000, days=8))
     every = ids(engine, "SELECT id FROM executions")
-    warehouse, archive = tmp_path / "warehouse.duckdb", tmp_path / "archive"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "PLATFORM_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "WAREHOUSE_PATH": str(warehouse),
-        "ARCHIVE_DIR": str(archive),
-        "EXECUTION_RETENTION_DAYS": "4",
-        "METRICS_RETENTION_DAYS": "3",
-    }
-    env.pop("DAGSTER_HOME", None)
-    agenthub = str(Path(sys.executable).with_name("agenthub"))
-
-    def start(*args: str) -> subprocess.Popen:
-        return subprocess.Popen(
-            [agenthub, *args],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    first = start("pipeline", "run")  # a warehouse to publish and to read from
-    assert first.wait(timeout=600) == 0, first.stdout.read()
+    agenthub = Agenthub(engine.url.render_as_string(hide_password=False), tmp_path)
+    warehouse, archive = agenthub.warehouse, agenthub.archive
+    agenthub.run("pipeline", "run")  # a warehouse to publish and to read from
     reader_errors: list[str] = []
-    runs = [start("maintenance", "run"), start("pipeline", "run")]
+    runs = [agenthub.start("maintenance", "run"), agenthub.start("pipeline", "run")]
     reads = 0
-    while any(p.poll() is None for p in runs):
+    while any(r.running for r in runs):
         try:
             with duckdb.connect(str(warehouse), read_only=True) as con:
                 con.execute("select count(*) from marts.executions_all").fetchall()
@@ -203,12 +180,10 @@ def test_maintenance_and_the_pipeline_started_together(postgres, tmp_path: Path)
         except duckdb.Error as exc:
             reader_errors.append(str(exc))
         time.sleep(0.05)
-    outputs = [p.stdout.read() for p in runs]
-    assert [p.returncode for p in runs] == [0, 0], outputs
+    assert [r.finish() for r in runs] == [0, 0], [r.output for r in runs]
     assert not reader_errors and reads > 0
     # A last pipeline run takes in the archive flags; then nothing is lost.
-    last = start("pipeline", "run")
-    assert last.wait(timeout=600) == 0, last.stdout.read()
+    agenthub.run("pipeline", "run")
     on_platform = ids(engine, "SELECT id FROM executions")
     in_archive = set(analyst_ids(archive))
     assert on_platform | in_archive == every and not on_platform & in_archive
