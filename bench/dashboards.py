@@ -126,7 +126,6 @@ def whole_command(warehouse: Path) -> float:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "WAREHOUSE_PATH": str(warehouse)}
-    st.cache_data.clear()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=shutil.which("chromium") or "/usr/bin/chromium",

@@ -19,7 +19,8 @@ from dashboards.queries import Snapshot
 
 #: Default width of the date range, ending on the newest day with data.
 DEFAULT_DAYS = 30
-PERIOD_KEY, AGENT_KEY, EMAILS_KEY = "period", "agent_id", "reveal_emails"
+#: Where the filters' values are kept in st.session_state between runs and pages.
+PERIOD, AGENT, EMAILS = "filter_period", "filter_agent_id", "filter_reveal_emails"
 ALL_AGENTS = "All agents"
 
 
@@ -53,56 +54,48 @@ def _param_agent() -> int | None:
         return None
 
 
-def _kept(key: str) -> str:
-    return f"_kept_{key}"
-
-
 def sidebar(snap: Snapshot) -> Filters:
     """Render the filters in the sidebar (first from the URL, then as the user left them)."""
-    bounds = queries.data_days(snap) or (date.today(), date.today())
-    first, last = bounds
+    first, last = queries.data_days(snap) or (date.today(), date.today())
     named = queries.agents(snap)
     names = dict(zip(named["agent_id"].astype(int), named["agent_name"], strict=True))
     state = st.session_state
-    if _kept(PERIOD_KEY) not in state:
+    if PERIOD not in state:
         start = _param_date("from") or max(first, last - timedelta(days=DEFAULT_DAYS - 1))
         end = _param_date("to") or last
         start, end = max(first, min(start, last)), max(first, min(end, last))
-        state[_kept(PERIOD_KEY)] = (min(start, end), max(start, end))
+        state[PERIOD] = (min(start, end), max(start, end))
         wanted = _param_agent()
-        state[_kept(AGENT_KEY)] = wanted if wanted in names else None
-        state[_kept(EMAILS_KEY)] = False
+        state[AGENT] = wanted if wanted in names else None
+        state[EMAILS] = False
     # The widgets have no keys: Streamlit drops a keyed widget's state on the way between
-    # pages (seen in Chromium), so each run draws them at the kept values instead, and a
-    # change the user makes is kept at the end of the run. The selectbox's options are the
+    # pages (seen in Chromium), so each run draws them at the kept values instead, and keeps
+    # the user's change at the end of the run. The selectbox's options are the
     # labels themselves, which AppTest can set as well as a browser.
     labels = {ALL_AGENTS: None} | {f"{n} (#{a})": a for a, n in names.items()}
-    options = list(labels)
-    if state[_kept(AGENT_KEY)] not in labels.values():
-        state[_kept(AGENT_KEY)] = None  # an agent the new snapshot no longer has
+    if state[AGENT] not in labels.values():
+        state[AGENT] = None  # an agent the new snapshot no longer has
     with st.sidebar:
         st.subheader("Filters")
         period = st.date_input(
             "Date range (UTC)",
-            value=state[_kept(PERIOD_KEY)],
+            value=state[PERIOD],
             min_value=first,
             max_value=last,
             help="Days with data run from the first to the last execution or hiring.",
         )
-        agent = st.selectbox(
-            "Agent", options, index=list(labels.values()).index(state[_kept(AGENT_KEY)])
-        )
+        agent = st.selectbox("Agent", list(labels), index=list(labels.values()).index(state[AGENT]))
         agent_id = labels[agent]
         reveal = st.toggle(
             "Show user emails",
-            value=state[_kept(EMAILS_KEY)],
+            value=state[EMAILS],
             help="Emails are masked by default (a****@example.com).",
         )
     # While the user has picked only the first day of a range, keep that single day.
     start, end = (period[0], period[-1]) if period else (first, last)
     if len(period or ()) == 2:
-        state[_kept(PERIOD_KEY)] = (start, end)
-    state[_kept(AGENT_KEY)], state[_kept(EMAILS_KEY)] = agent_id, bool(reveal)
+        state[PERIOD] = (start, end)
+    state[AGENT], state[EMAILS] = agent_id, bool(reveal)
     st.query_params.from_dict(
         {"from": start.isoformat(), "to": end.isoformat()}
         | ({"agent_id": str(agent_id)} if agent_id is not None else {})
@@ -112,7 +105,7 @@ def sidebar(snap: Snapshot) -> Filters:
 
 def select_agent(agent_id: int | None) -> None:
     """Switch the agent filter (from a callback, before the widgets are drawn again)."""
-    st.session_state[_kept(AGENT_KEY)] = agent_id
+    st.session_state[AGENT] = agent_id
 
 
 def page() -> tuple[Snapshot, Filters]:

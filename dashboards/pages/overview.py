@@ -3,6 +3,8 @@ outcome, and the agents that need attention."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import plotly.express as px
 import streamlit as st
 
@@ -10,48 +12,48 @@ from dashboards import components, filters, queries
 
 snap, f = filters.page()
 st.title("Overview" + (f" · {f.agent_name}" if f.agent_name else ""))
+first_day = (queries.data_days(snap) or (f.start, f.end))[0]
+partly = f.start - timedelta(days=f.days) < first_day
 st.caption(
     f"{f.start:%Y-%m-%d} to {f.end:%Y-%m-%d} ({f.days} days), each figure against the "
-    f"{f.days} days before."
+    f"{f.days} days before"
+    + (
+        f" — which reach back before the first data ({first_day:%Y-%m-%d}), so the changes "
+        "compare against part of a period."
+        if partly
+        else "."
+    )
 )
+
+#: Headline figures: label, column of queries.headline, format, change in percentage points
+#: (rates) rather than relative, lower is better, help.
+HEADLINE = (
+    ("Executions", "executions", "{:,.0f}", False, False, None),
+    (
+        "Success rate", "success_rate", "{:.1%}", True, False,
+        "completed / (completed + failed + timed out); cancelled executions left out",
+    ),
+    (
+        "p95 latency", "p95_duration_ms", "{:,.0f} ms", False, True,
+        "95th percentile duration of the completed executions of the period",
+    ),
+    ("Active agents", "active_agents", "{:,.0f}", False, False, None),
+    ("Active users", "active_users", "{:,.0f}", False, False, None),
+    ("Revenue", "revenue", "${:,.0f}", False, False, "per-use price × completed executions"),
+)  # fmt: skip
 
 figures = queries.headline(snap, f.start, f.end, f.agent_id).set_index("period")
 now, before = figures.loc["current"], figures.loc["previous"]
-cells = st.columns(6)
-cells[0].metric(
-    "Executions",
-    components.number(now.executions),
-    components.change(now.executions, before.executions),
-)
-cells[1].metric(
-    "Success rate",
-    components.number(now.success_rate, "{:.1%}"),
-    components.change(now.success_rate, before.success_rate, points=True),
-    help="completed / (completed + failed + timed out); cancelled executions left out",
-)
-cells[2].metric(
-    "p95 latency",
-    components.number(now.p95_duration_ms, "{:,.0f} ms"),
-    components.change(now.p95_duration_ms, before.p95_duration_ms),
-    delta_color="inverse",
-    help="95th percentile duration of the completed executions of the period",
-)
-cells[3].metric(
-    "Active agents",
-    components.number(now.active_agents),
-    components.change(now.active_agents, before.active_agents),
-)
-cells[4].metric(
-    "Active users",
-    components.number(now.active_users),
-    components.change(now.active_users, before.active_users),
-)
-cells[5].metric(
-    "Revenue",
-    components.number(now.revenue, "${:,.0f}"),
-    components.change(now.revenue, before.revenue),
-    help="per-use price × completed executions",
-)
+for cell, (label, column, fmt, points, lower_is_better, explained) in zip(
+    st.columns(len(HEADLINE)), HEADLINE, strict=True
+):
+    cell.metric(
+        label,
+        components.number(now[column], fmt),
+        components.change(now[column], before[column], points=points),
+        delta_color="inverse" if lower_is_better else "normal",
+        help=explained,
+    )
 
 st.subheader("Executions per day by outcome")
 daily = queries.daily_by_status(snap, f.start, f.end, f.agent_id)

@@ -3,6 +3,8 @@ the agents that need attention next to the run that found them (the dashboards' 
 the same rows)."""
 
 # No `from __future__ import annotations`: Dagster inspects type hints at runtime.
+from collections import Counter
+
 import dagster as dg
 
 from pipelines.resources import Warehouse
@@ -27,9 +29,7 @@ def alerts_none_firing(warehouse: Warehouse) -> dg.AssetCheckResult:
             "select rule, agent_id, agent_name, detail from marts.agent_alerts"
             " order by rule, agent_id"
         ).fetchall()
-    by_rule: dict[str, int] = {}
-    for rule, *_ in rows:
-        by_rule[rule] = by_rule.get(rule, 0) + 1
+    by_rule = Counter(rule for rule, *_ in rows)
     listed = "\n".join(
         f"- {rule}: agent {agent_id} ({name}): {detail}"
         for rule, agent_id, name, detail in rows[:LISTED]
