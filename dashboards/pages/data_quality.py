@@ -25,8 +25,12 @@ latest = history[history["checked_at"] == checked]
 total = int(latest["quarantined_rows"].sum())
 st.metric(f"Quarantined rows at the run of {checked:%Y-%m-%d %H:%M} UTC", f"{total:,}")
 history["series"] = history["table_name"] + " · " + history["rule"]
-chart = px.line(history, x="checked_at", y="quarantined_rows", color="series", markers=True)
-chart.update_layout(height=340, margin={"t": 10, "b": 10}, legend_title_text="")
+# Stacked bars per run (runs as categories): lines of equal counts hide one another.
+history["run"] = history["checked_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
+chart = px.bar(history, x="run", y="quarantined_rows", color="series")
+chart.update_layout(
+    height=340, margin={"t": 10, "b": 10}, legend_title_text="", xaxis={"type": "category"}
+)
 st.subheader("Quarantined rows by table and rule, per run")
 st.plotly_chart(chart)
 st.dataframe(latest, hide_index=True)
