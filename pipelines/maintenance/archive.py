@@ -328,15 +328,17 @@ def _list_file(
     return rows, size
 
 
-def refresh_views(con: duckdb.DuckDBPyConnection, archive_dir: Path) -> None:
-    """Point ``ops.archived_<table>`` at the files the manifest lists as purged.
+def refresh_views(
+    con: duckdb.DuckDBPyConnection, archive_dir: Path, specs: tuple[ArchiveSpec, ...] = SPECS
+) -> None:
+    """Point ``ops.archived_<table>`` of ``specs`` at the files the manifest lists as purged.
 
     A view, so the warehouse does not hold a second copy; it names the files one by one, so a
     file the manifest does not list (a crash's leftover) is never read. Table functions take
     no bound parameters inside a view, hence the quoted literals.
     """
     run_model(con, "ops/archive_manifest.sql")
-    for spec in SPECS:
+    for spec in specs:
         files = [
             archive_dir.resolve() / r[0]
             for r in con.execute(
@@ -429,7 +431,7 @@ def archive_table(
         raise
     finally:
         source.close()
-    refresh_views(con, archive_dir)
+    refresh_views(con, archive_dir, (spec,))  # the other table's view is its own run's
     return result
 
 
