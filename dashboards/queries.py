@@ -37,6 +37,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "marts.trust_events": ("record_id", "agent_id", "trust_delta", "seq", "occurred_at"),
     "marts.agent_liveness": ("agent_id", "minutes_since_heartbeat"),
     "marts.agent_alerts": ("agent_id", "rule", "observed", "detail"),
+    "marts.execution_durations": ("day", "agent_id", "duration_ms"),
+    "marts.duration_histogram_daily": ("day", "duration_ms", "executions"),
+    "marts.user_activity_daily": ("day", "user_id"),
+    "marts.agent_trust_daily": ("agent_id", "day", "score_before", "score_after", "events"),
     "marts.metrics_rollup_hourly": ("agent_id", "metric_name", "bucket_start", "p95"),
     "marts.metrics_rollup_daily": ("agent_id", "metric_name", "bucket_start", "p95"),
     "marts.data_quality": ("checked_at", "table_name", "rule", "quarantined_rows"),
@@ -248,55 +252,86 @@ def _period(start: date, end: date) -> dict[str, object]:
     return {"start": start, "end_excl": end + timedelta(days=1)}
 
 
-# --- Overview --------------------------------------------------------------------------------
-
-
 def headline(snap: Snapshot, start: date, end: date, agent_id: int | None) -> pd.DataFrame:
     """The headline figures for [start, end] (days, inclusive) and the period of the same length
-    just before it: one row per period, ``current`` then ``previous``. p95 latency is computed
-    over the executions of each period (never an average of daily percentiles)."""
+    just before it: one row per period, ``current`` then ``previous``. Every figure is exact and
+    comes from the smallest mart that holds it: counts, success rate, active agents and revenue
+    from the daily usage; p95 latency over the period's completed durations (never an average
+    of daily percentiles): a running sum over marts.duration_histogram_daily, or one agent's
+    rows of marts.execution_durations; active users from marts.user_activity_daily, or from
+    the executions when one agent is picked."""
     previous_start = start - timedelta(days=(end - start).days + 1)
     return query(
         snap,
         """
-        with executions as (
-            select case when created_at >= $start then 'current' else 'previous' end as period,
-                   agent_id, user_id, status, duration_ms
-            from marts.executions_all
-            where not is_quarantined
-              and created_at >= $previous_start and created_at < $end_excl
-              and ($agent_id::bigint is null or agent_id = $agent_id)
-        ),
-        figures as (
-            select period,
-                   count(*) as executions,
-                   count(*) filter (where status = 'completed')
-                       / nullif(count(*) filter (
-                           where status in ('completed', 'failed', 'timeout')), 0)
-                       as success_rate,
-                   quantile_cont(duration_ms, 0.95) filter (where status = 'completed')
-                       as p95_duration_ms,
-                   count(distinct agent_id) as active_agents,
-                   count(distinct user_id) as active_users
-            from executions
-            group by period
-        ),
-        revenue as (
+        with usage as (
             select case when day >= $start then 'current' else 'previous' end as period,
+                   sum(executions) as executions,
+                   sum(completed) / nullif(sum(completed + failed + timed_out), 0)
+                       as success_rate,
+                   count(distinct agent_id) filter (where executions > 0) as active_agents,
                    sum(revenue) as revenue
             from marts.agent_usage_daily
             where day >= $previous_start and day < $end_excl
               and ($agent_id::bigint is null or agent_id = $agent_id)
             group by period
+        ),
+        -- quantile_cont from the all-agents histogram: the values at 0-based ranks
+        -- floor(h) and ceil(h), h = 0.95 (n - 1), interpolated; one agent: its durations.
+        histogram as (
+            select case when day >= $start then 'current' else 'previous' end as period,
+                   duration_ms, sum(executions) as n
+            from marts.duration_histogram_daily
+            where $agent_id::bigint is null and day >= $previous_start and day < $end_excl
+            group by all
+        ),
+        ranked as (
+            select period, duration_ms,
+                   sum(n) over (partition by period order by duration_ms) as up_to,
+                   0.95 * (sum(n) over (partition by period) - 1) as h
+            from histogram
+        ),
+        latency as (
+            select period,
+                   min(duration_ms) filter (where up_to > floor(h))
+                   + (min(duration_ms) filter (where up_to > ceil(h))
+                      - min(duration_ms) filter (where up_to > floor(h)))
+                     * (any_value(h) - floor(any_value(h))) as p95_duration_ms
+            from ranked
+            group by period
+            union all
+            select case when day >= $start then 'current' else 'previous' end,
+                   quantile_cont(duration_ms, 0.95)
+            from marts.execution_durations
+            where $agent_id::bigint is not null and agent_id = $agent_id
+              and day >= $previous_start and day < $end_excl
+            group by 1
+        ),
+        users as (
+            select case when day >= $start then 'current' else 'previous' end as period,
+                   count(distinct user_id) as active_users
+            from marts.user_activity_daily
+            where $agent_id::bigint is null and day >= $previous_start and day < $end_excl
+            group by period
+            union all
+            select case when created_at >= $start then 'current' else 'previous' end,
+                   count(distinct user_id)
+            from marts.executions_all
+            where $agent_id::bigint is not null and agent_id = $agent_id
+              and not is_quarantined and user_id is not null
+              and created_at >= $previous_start and created_at < $end_excl
+            group by 1
         )
         select p.period,
-               coalesce(f.executions, 0) as executions, f.success_rate, f.p95_duration_ms,
-               coalesce(f.active_agents, 0) as active_agents,
-               coalesce(f.active_users, 0) as active_users,
-               coalesce(r.revenue, 0) as revenue
+               coalesce(u.executions, 0)::bigint as executions, u.success_rate,
+               l.p95_duration_ms,
+               coalesce(u.active_agents, 0) as active_agents,
+               coalesce(a.active_users, 0) as active_users,
+               coalesce(u.revenue, 0) as revenue
         from (values ('current'), ('previous')) as p(period)
-        left join figures as f using (period)
-        left join revenue as r using (period)
+        left join usage as u using (period)
+        left join latency as l using (period)
+        left join users as a using (period)
         order by p.period
         """,
         previous_start=previous_start,
@@ -341,34 +376,32 @@ def alerts(snap: Snapshot) -> pd.DataFrame:
 
 
 def agent_table(snap: Snapshot, start: date, end: date) -> pd.DataFrame:
-    """Every agent: usage in the period (executions, success rate, exact latency percentiles),
-    all-time usage, rating, trust and liveness."""
+    """Every agent: usage in the period (executions, success rate, revenue from the daily
+    usage; exact latency percentiles over the period's completed durations), all-time usage,
+    rating, trust and liveness."""
     return query(
         snap,
         """
-        with period as (
+        with usage as (
             select agent_id,
-                   count(*) as executions,
-                   count(*) filter (where status = 'completed')
-                       / nullif(count(*) filter (
-                           where status in ('completed', 'failed', 'timeout')), 0)
+                   sum(executions) as executions,
+                   sum(completed) / nullif(sum(completed + failed + timed_out), 0)
                        as success_rate,
-                   quantile_cont(duration_ms, [0.5, 0.95, 0.99])
-                       filter (where status = 'completed') as q
-            from marts.executions_all
-            where not is_quarantined and created_at >= $start and created_at < $end_excl
+                   sum(revenue) as revenue
+            from marts.agent_usage_daily
+            where day >= $start and day < $end_excl
             group by agent_id
         ),
-        revenue as (
-            select agent_id, sum(revenue) as revenue
-            from marts.agent_usage_daily
+        latency as (
+            select agent_id, quantile_cont(duration_ms, [0.5, 0.95, 0.99]) as q
+            from marts.execution_durations
             where day >= $start and day < $end_excl
             group by agent_id
         )
         select s.agent_id, s.agent_name,
-               coalesce(p.executions, 0) as executions, p.success_rate,
-               p.q[1] as p50_ms, p.q[2] as p95_ms, p.q[3] as p99_ms,
-               coalesce(r.revenue, 0) as revenue,
+               coalesce(u.executions, 0)::bigint as executions, u.success_rate,
+               d.q[1] as p50_ms, d.q[2] as p95_ms, d.q[3] as p99_ms,
+               coalesce(u.revenue, 0) as revenue,
                s.total_executions as all_time_executions, s.success_rate as all_time_success_rate,
                s.active_hirings, s.unique_users,
                s.average_rating, s.rating_count, t.trust_score,
@@ -377,8 +410,8 @@ def agent_table(snap: Snapshot, start: date, end: date) -> pd.DataFrame:
                     else 'silent ' || l.minutes_since_heartbeat || ' min' end as liveness,
                s.last_execution_at
         from marts.agent_usage_summary as s
-        left join period as p using (agent_id)
-        left join revenue as r using (agent_id)
+        left join usage as u using (agent_id)
+        left join latency as d using (agent_id)
         left join marts.agent_trust as t using (agent_id)
         left join marts.agent_liveness as l using (agent_id)
         order by executions desc, s.agent_id
@@ -433,7 +466,10 @@ def trust_history(snap: Snapshot, agent_id: int, start: date, end: date) -> pd.D
         snap,
         """
         select date_trunc('hour', occurred_at) as hour,
-               arg_max(trust_score_after, seq) as trust_score,
+               -- the model's order, not seq (a recompute keeps sent events' old seq)
+               arg_max(trust_score_after, (occurred_at, coalesce(
+                   'execution:' || source_execution_id, 'review:' || source_review_id)))
+                   as trust_score,
                count(*) as events,
                sum(trust_delta) as change
         from marts.trust_events
@@ -458,7 +494,11 @@ def trust_events(
 ) -> pd.DataFrame:
     """The trust audit trail: events in the period, newest first (``biggest``: largest moves
     first), optionally of one agent and some event types."""
-    order = "abs(trust_delta) desc, seq desc" if biggest else "seq desc"
+    # Newest by when the event happened (seq is the order of application, which a recompute
+    # does not keep for events the platform already has).
+    order = "{e}occurred_at desc, {e}seq desc"
+    if biggest:
+        order = "abs({e}trust_delta) desc, " + order
     # The top rows first, then the agents' names for those alone: joining before the top-N
     # sorted every joined event (1.4 s over 10M events, 0.03 s now; bench/dashboards.py).
     return query(
@@ -470,7 +510,7 @@ def trust_events(
             where occurred_at >= $start and occurred_at < $end_excl
               and ($agent_id::bigint is null or agent_id = $agent_id)
               and ($types::varchar[] is null or list_contains($types::varchar[], event_type))
-            order by {order}
+            order by {order.format(e="")}
             limit $limit
         )
         select e.occurred_at, e.agent_id, s.agent_name, e.event_type, e.reason,
@@ -478,7 +518,7 @@ def trust_events(
                e.source_execution_id, e.source_review_id, e.record_id
         from picked as e
         left join marts.agent_usage_summary as s using (agent_id)
-        order by {order.replace("seq", "e.seq").replace("trust_delta", "e.trust_delta")}
+        order by {order.format(e="e.")}
         """,
         agent_id=agent_id,
         types=event_types or None,
@@ -562,21 +602,25 @@ def trust_scores(snap: Snapshot) -> pd.DataFrame:
 
 def trust_movers(snap: Snapshot, start: date, end: date, limit: int = 10) -> pd.DataFrame:
     """Agents whose trust moved most in the period: score before its first event in the
-    period, after its last, and the change."""
+    period, after its last (in the trust model's order: occurred_at, then event key), and the
+    change; from the per-day first and last scores of marts.agent_trust_daily."""
     return query(
         snap,
         """
-        select e.agent_id, s.agent_name,
-               arg_min(e.trust_score_before, e.seq) as score_before,
-               arg_max(e.trust_score_after, e.seq) as score_after,
-               arg_max(e.trust_score_after, e.seq) - arg_min(e.trust_score_before, e.seq)
-                   as change,
-               count(*) as events
-        from marts.trust_events as e
+        with moved as (
+            select agent_id,
+                   arg_min(score_before, day) as score_before,
+                   arg_max(score_after, day) as score_after,
+                   sum(events)::bigint as events
+            from marts.agent_trust_daily
+            where day >= $start and day < $end_excl
+            group by agent_id
+        )
+        select m.agent_id, s.agent_name, m.score_before, m.score_after,
+               m.score_after - m.score_before as change, m.events
+        from moved as m
         left join marts.agent_usage_summary as s using (agent_id)
-        where e.occurred_at >= $start and e.occurred_at < $end_excl
-        group by e.agent_id, s.agent_name
-        order by abs(change) desc, e.agent_id
+        order by abs(change) desc, m.agent_id
         limit $limit
         """,
         limit=limit,

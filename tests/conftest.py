@@ -116,3 +116,12 @@ def pg_engine(postgres: PostgresServer) -> Iterator[Engine]:
     eng = make_engine(postgres.create(migrated=True))
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory: pytest.TempPathFactory):
+    """The published warehouse the dashboards and the SQL examples read (built once per test
+    run: tests/dashboards/conftest.py ``build``)."""
+    from tests.dashboards.conftest import build
+
+    yield build(tmp_path_factory.mktemp("dashboards"))

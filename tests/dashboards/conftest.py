@@ -1,9 +1,9 @@
 """One simulated platform, run through the pipeline, the maintenance job and the pipeline again,
-published once for every dashboards test (the pages only read it)."""
+published once per test run for the dashboards and the analysts' examples (they only read it;
+the session fixture ``published`` is in tests/conftest.py, so both folders share one build)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,12 +54,6 @@ def build(root: Path, config: SimulationConfig = HISTORY, *, maintenance: bool =
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
     return Published(warehouse, url)
-
-
-@pytest.fixture(scope="session")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
-    """The shared published warehouse (built once per test run)."""
-    yield build(tmp_path_factory.mktemp("dashboards"))
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards.queries import mask_email
 from tests.dashboards.conftest import Published
+from tests.dashboards.reference import executions, figures, rows
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
 PAGES = ("overview", "agents", "trust", "metrics", "maintenance", "data_quality")
@@ -42,35 +42,21 @@ def no_errors(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
-def rows(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
 def expected_headline(path: Path, start: date, end: date, agent: int | None = None) -> dict:
-    """The headline of [start, end] from the executions' rows, computed in Python."""
-    executions = [
-        r
-        for r in rows(
-            path,
-            "select agent_id, user_id, status, duration_ms, created_at::date"
-            " from marts.executions_all where not is_quarantined",
-        )
-        if start <= r[4] <= end and (agent is None or r[0] == agent)
-    ]
-    finished = [r for r in executions if r[2] in ("completed", "failed", "timeout")]
-    completed = [r[3] for r in executions if r[2] == "completed"]
+    """The headline of [start, end] as the Overview formats it, from the executions' rows
+    (tests/dashboards/reference.py) and the daily usage's revenue."""
+    got = figures(executions(path), start, end, agent)
     revenue = sum(
         r[2]
         for r in rows(path, "select agent_id, day, revenue from marts.agent_usage_daily")
         if start <= r[1] <= end and (agent is None or r[0] == agent)
     )
     return {
-        "Executions": f"{len(executions):,}",
-        "Success rate": f"{len(completed) / len(finished):.1%}",
-        "p95 latency": f"{np.percentile(completed, 95):,.0f} ms",  # linear = quantile_cont
-        "Active agents": f"{len({r[0] for r in executions}):,}",
-        "Active users": f"{len({r[1] for r in executions} - {None}):,}",  # no user: none
+        "Executions": f"{got['executions']:,}",
+        "Success rate": f"{got['success_rate']:.1%}",
+        "p95 latency": f"{got['p95_duration_ms']:,.0f} ms",
+        "Active agents": f"{got['active_agents']:,}",
+        "Active users": f"{got['active_users']:,}",
         "Revenue": f"${revenue:,.0f}",
     }
 

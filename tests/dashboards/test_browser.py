@@ -22,6 +22,7 @@ import pytest
 
 from tests.dashboards.conftest import Published
 from tests.pipelines.maintenance_support import AGENTHUB, REPO
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -45,12 +46,6 @@ def chromium() -> str:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(message)
     pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +77,9 @@ def server(published: Published, tmp_path_factory: pytest.TempPathFactory) -> It
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+    # Stopping the command stops the server: nothing may be left listening on its port.
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0, "the Streamlit server outlived it"
 
 
 @pytest.fixture(scope="module")

@@ -236,6 +236,69 @@ def test_agent_usage_daily_matches_python(built: Built) -> None:
     assert sum(r[2] for r in mart.values()) == len(clean_executions(built))
 
 
+def test_dashboard_marts_match_python(built: Built) -> None:
+    """The narrow marts the dashboards read for any range of days: completed durations,
+    users per day, trust per agent and day (the latter from marts.trust_events' rows)."""
+    clean = clean_executions(built)
+    durations = Counter(
+        (e["created_at"].date(), e["agent_id"], e["duration_ms"])
+        for e in clean
+        if e["status"] == "completed" and e["duration_ms"] is not None
+    )
+    stored = built.query("select day, agent_id, duration_ms from marts.execution_durations")
+    assert Counter(stored) == durations
+    histogram = Counter()
+    for (day, _agent, duration), n in durations.items():
+        histogram[(day, duration)] += n
+    assert {
+        (r[0], r[1]): r[2]
+        for r in built.query(
+            "select day, duration_ms, executions from marts.duration_histogram_daily"
+        )
+    } == dict(histogram)
+    # Each day's rows are stored together and in order (a day is rebuilt in one insert), so
+    # a range of days reads runs of ordered integers.
+    days = [day for day, _group in itertools.groupby(r[0] for r in stored)]
+    assert len(days) == len(set(days))
+    for _day, rows in itertools.groupby(stored, key=lambda r: r[0]):
+        rows = list(rows)
+        assert rows == sorted(rows)
+
+    users: dict[tuple[int, date], list[dict]] = defaultdict(list)
+    for e in clean:
+        if e["user_id"] is not None:
+            users[(e["user_id"], e["created_at"].date())].append(e)
+    assert {
+        (r[0], r[1]): (r[2], r[3])
+        for r in built.query(
+            "select user_id, day, executions, agents from marts.user_activity_daily"
+        )
+    } == {key: (len(rows), len({r["agent_id"] for r in rows})) for key, rows in users.items()}
+
+    # First and last in the trust model's order: occurred_at, then the event's key.
+    by_day: dict[tuple[int, date], list[tuple]] = defaultdict(list)
+    for agent, at, execution, review, before, after in built.query(
+        "select agent_id, occurred_at, source_execution_id, source_review_id,"
+        " trust_score_before, trust_score_after from marts.trust_events"
+    ):
+        key = f"execution:{execution}" if execution else f"review:{review}"
+        by_day[(agent, at.date())].append(((at, key), before, after))
+    expected = {}
+    for day_key, events in by_day.items():
+        events.sort()
+        expected[day_key] = (
+            events[0][1], events[-1][2], events[0][0][0], events[-1][0][0], len(events)
+        )  # fmt: skip
+    got = {
+        (r[0], r[1]): r[2:]
+        for r in built.query(
+            "select agent_id, day, score_before, score_after, first_event_at, last_event_at,"
+            " events from marts.agent_trust_daily"
+        )
+    }
+    assert got == expected
+
+
 def test_naive_seed_query_multiplies_rows_and_the_marts_do_not(built: Built) -> None:
     naive = dict(
         (name, (hirings, executions))
@@ -467,6 +530,7 @@ def test_incremental_runs_late_data_and_reruns(built: Built) -> None:
     test_trust_matches_the_reference_model_and_is_written_back(built)
     test_rollups_match_python_from_the_points(built)
     test_agent_usage_daily_matches_python(built)
+    test_dashboard_marts_match_python(built)
     # Nothing new: no trust score moves, no event is applied twice.
     state = built.query("select * exclude (updated_at) from marts.agent_trust order by agent_id")
     events = built.query("select count(*) from marts.trust_events")[0][0]

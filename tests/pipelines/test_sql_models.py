@@ -97,6 +97,9 @@ def test_publish_follows_every_unpartitioned_asset() -> None:
     }
     assert partitioned == {
         "marts/agent_usage_daily",
+        "marts/execution_durations",
+        "marts/duration_histogram_daily",
+        "marts/user_activity_daily",
         "marts/metrics_rollup_hourly",
         "marts/metrics_rollup_daily",
     }
