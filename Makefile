@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test format bench dagster sql clean
+.PHONY: setup demo test format bench soak dagster sql clean
 
 setup: $(STAMP)
 
@@ -15,11 +15,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-# The main job on the embedded default (SQLite platform DB and DuckDB warehouse under data/).
+# From nothing to a platform, a warehouse and reports (SQLite and DuckDB under data/, or the
+# PostgreSQL of PLATFORM_DATABASE_URL); again: a little new activity, run incrementally.
 demo: setup
-	$(BIN)/agenthub db init
-	$(BIN)/agenthub simulate
-	$(BIN)/agenthub pipeline run
+	$(BIN)/agenthub demo
 
 test: setup
 	$(BIN)/ruff check .
@@ -37,6 +36,10 @@ bench: setup
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/marts.py
 	$(BIN)/python bench/pipeline.py
+
+# Ten minutes of the whole system on PostgreSQL, then a check that nothing was lost.
+soak: setup
+	$(BIN)/python bench/soak.py
 
 # The Dagster UI on the code location (schedules, sensors, runs, asset checks); runs are kept
 # in dagster_home/, which allows one run at a time (see dagster_home/dagster.yaml).

@@ -3,7 +3,8 @@
 * ``agenthub db …`` and ``agenthub simulate``: the platform's own commands
   (platform_core/cli.py, which imports nothing from the pipeline);
 * ``agenthub pipeline run``, ``agenthub maintenance run`` and ``agenthub dashboard``: the
-  pipeline's and the dashboards', here.
+  pipeline's and the dashboards', here;
+* ``agenthub demo``: all of it once, from an empty folder (what ``make demo`` runs).
 
 The arrows point one way: this module imports the platform core, never the reverse.
 """
@@ -121,6 +122,31 @@ def pipeline_run() -> None:
     console.print(f"published {warehouse}")
 
 
+@app.command("demo")
+def demo(
+    executions: int = typer.Option(
+        300_000, "--executions", min=1_000, help="Executions of the first run's history."
+    ),
+    days: int = typer.Option(
+        120, "--days", min=1, help="Days of history (longer than the 90-day retention)."
+    ),
+) -> None:
+    """From nothing to a platform, a warehouse and reports: migrate the platform database,
+    simulate a history (a later run adds a little new activity), run the pipeline and the
+    maintenance once, and say how to open the Dagster UI, the dashboards and the SQL shell.
+
+    PLATFORM_DATABASE_URL selects the platform database (default: SQLite under data/).
+    """
+    from pipelines.demo import DemoSize, run_demo
+
+    run_demo(
+        DemoSize(executions=executions, days=days),
+        say=console.print,
+        run_pipeline_cmd=pipeline_run,
+        run_maintenance_cmd=lambda: maintenance_run(dry_run=False),
+    )
+
+
 @app.command("dashboard")
 def dashboard(
     port: int = typer.Option(8501, "--port", help="Port the dashboards listen on."),
@@ -132,7 +158,6 @@ def dashboard(
 
     The same app as `streamlit run dashboards/app.py`; it runs until interrupted (Ctrl-C).
     """
-    import subprocess
     import sys
     from pathlib import Path
 
@@ -154,11 +179,12 @@ def dashboard(
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "viewer",
     ]  # fmt: skip
-    try:
-        code = subprocess.call(command)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    # Become Streamlit rather than wait for it as a child: a SIGTERM to this process (a
+    # service manager, a test's teardown) must stop the server, and a waiting parent would
+    # die alone and leave it running (found: every stopped `agenthub dashboard` had left a
+    # Streamlit server behind).
+    sys.stdout.flush()
+    os.execv(sys.executable, command)
 
 
 if __name__ == "__main__":

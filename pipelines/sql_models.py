@@ -47,6 +47,8 @@ SQL_MATERIALIZATIONS = ("view", "table", "incremental", "day_partitioned")
 OTHER_MATERIALIZATIONS = ("python", "bookkeeping")
 #: Parameters the pipeline binds itself; any other ``$name`` must be a ``config:`` value.
 RUNTIME_PARAMETERS = frozenset({"run_at", "start_day", "end_day"})
+#: sql/examples/: the analysts' example queries, read by people, not by the pipeline.
+EXAMPLES_FOLDER = "examples"
 HEADER_KEYS = ("materialized", "grain", "partition_day", "report", "config", "step")
 
 _HEADER_LINE = re.compile(rf"^--\s*({'|'.join(HEADER_KEYS)}):\s*(.*?)\s*$")
@@ -306,6 +308,8 @@ def load_graph(root: Path = SQL_DIR) -> SqlGraph:
     steps: list[SqlModel] = []
     for path in sorted(root.rglob("*.sql")):
         relative = path.relative_to(root).as_posix()
+        if relative.startswith(f"{EXAMPLES_FOLDER}/"):
+            continue  # analysts' queries, not models (tests/test_examples.py runs them)
         model = parse_model(relative, path.read_text())
         if model.key is None:
             steps.append(model)
