@@ -180,6 +180,9 @@ class Execution(SeedBase):
         Index("idx_executions_user_created", "user_id", "created_at"),
         # The ingest reads executions by an (updated_at, id) watermark.
         Index("idx_executions_updated_id", "updated_at", "id"),
+        # Maintenance purges executions; on SQLite an id must not be handed out again
+        # (migration 0003 says why). PostgreSQL's sequence never reuses one.
+        {"sqlite_autoincrement": True},
     )
 
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True, nullable=False)
@@ -211,6 +214,7 @@ class AgentMetric(Base):
     __table_args__ = (
         Index("idx_agent_metrics_agent_metric", "agent_id", "metric_name"),
         Index("idx_agent_metrics_recorded_at", text("recorded_at DESC")),
+        {"sqlite_autoincrement": True},  # purged by maintenance, read by id: see 0003
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -33,26 +33,35 @@ def no_quarantined_rows(warehouse: Warehouse) -> dg.AssetCheckResult:
     asset=["intermediate", "executions_all"],
     name="every_raw_execution_once",
     blocking=True,
-    description="executions_all holds every raw and every archived execution exactly once.",
+    description=(
+        "executions_all holds every raw and every archived execution exactly once, and no id "
+        "names two executions (an archived one and a different one on the platform)."
+    ),
 )
 def every_raw_execution_once(warehouse: Warehouse) -> dg.AssetCheckResult:
-    """One row per id, and the ids are exactly those of raw.executions and the archive."""
+    """One row per id, the ids are exactly those of raw.executions and the archive, and an id
+    in both holds the same execution (same execution_id). A platform that handed a purged id
+    to a new execution (SQLite before migration 0003) would otherwise hide the archived one:
+    the counts still match, one execution is gone."""
     with warehouse.connect(marts=True) as con:
-        rows, ids, expected, missing = con.execute(
+        rows, ids, expected, missing, reused = con.execute(
             "with source as (select id from raw.executions"
             "  union select id from ops.archived_executions)"
             " select count(*), count(distinct id), (select count(*) from source),"
             "  (select count(*) from source where id not in"
-            "   (select id from intermediate.executions_all))"
+            "   (select id from intermediate.executions_all)),"
+            "  (select count(*) from raw.executions as r join ops.archived_executions as a"
+            "   using (id) where r.execution_id is distinct from a.execution_id)"
             " from intermediate.executions_all"
         ).fetchall()[0]
     return dg.AssetCheckResult(
-        passed=rows == ids == expected and missing == 0,
+        passed=rows == ids == expected and missing == 0 and reused == 0,
         metadata={
             "rows": rows,
             "distinct_ids": ids,
             "raw_and_archived_ids": expected,
             "missing": missing,
+            "ids_naming_two_executions": reused,
         },
     )
 

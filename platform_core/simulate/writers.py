@@ -248,11 +248,12 @@ class SqliteWriter:
         self.conn.executemany(sql, batch.payload)
 
     def insert_with_ids(self, table: str, frame: pl.DataFrame) -> np.ndarray:
-        # Without AUTOINCREMENT, SQLite gives each new row max(rowid) + 1; the IMMEDIATE
-        # transaction keeps other writers out, so the ids are the next contiguous range.
-        first = (self.scalar(f"SELECT COALESCE(MAX(id), 0) FROM {table}") or 0) + 1
+        # Each new row gets an id above every id in the table, and the IMMEDIATE transaction
+        # keeps other writers out, so the rows just inserted hold the newest ``n`` ids, in
+        # frame order (with AUTOINCREMENT the range may start above max(id) + 1).
         self.insert(table, frame)
-        return np.arange(first, first + frame.height, dtype=np.int64)
+        rows = self.fetch(f"SELECT id FROM {table} ORDER BY id DESC LIMIT ?", (frame.height,))
+        return np.array([r[0] for r in reversed(rows)], dtype=np.int64)
 
     @contextmanager
     def bulk_load(self, table: str, new_rows: int) -> Iterator[bool]:

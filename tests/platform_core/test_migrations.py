@@ -71,3 +71,65 @@ def test_trust_score_defaults_to_half_and_is_checked(engine: Engine) -> None:
     for bad in (1.5, -0.1):
         with pytest.raises(IntegrityError, match="trust_score"), engine.begin() as conn:
             conn.execute(text("UPDATE agents SET trust_score = :v"), {"v": bad})
+
+
+AGENT = (
+    "INSERT INTO agents (created_at, updated_at, name, description, author, email, entry_point)"
+    " VALUES ('2024-01-01', '2024-01-01', 'a', 'd', 'x', 'x@y.z', 'm:f')"
+)
+EXECUTION = (
+    "INSERT INTO executions (created_at, updated_at, agent_id, status, execution_id)"
+    " VALUES ('2024-01-01', '2024-01-01', 1, 'completed', :key)"
+)
+METRIC = (
+    "INSERT INTO agent_metrics (agent_id, metric_name, metric_value, recorded_at)"
+    " VALUES (1, 'latency_ms', 1.0, '2024-01-01')"
+)
+
+
+def _purge_newest_then_insert(engine: Engine) -> dict[str, tuple[int, int]]:
+    """Per purged table: (the id maintenance deleted, the id the next insert got)."""
+    seen = {}
+    with engine.begin() as conn:
+        conn.execute(text(AGENT))
+        for table, insert in (("executions", EXECUTION), ("agent_metrics", METRIC)):
+            for key in ("e1", "e2"):
+                conn.execute(text(insert), {"key": f"{table}-{key}"})
+            newest = conn.scalar(text(f"SELECT max(id) FROM {table}"))
+            conn.execute(text(f"DELETE FROM {table} WHERE id = :id"), {"id": newest})
+            conn.execute(text(insert), {"key": f"{table}-e3"})
+            seen[table] = (newest, conn.scalar(text(f"SELECT max(id) FROM {table}")))
+    return seen
+
+
+def test_an_id_maintenance_purged_is_never_handed_out_again(engine: Engine) -> None:
+    # The warehouse keeps purged rows by id: a reused id would hide an archived execution.
+    for table, (purged, new) in _purge_newest_then_insert(engine).items():
+        assert new > purged, table
+
+
+def test_upgrading_a_sqlite_platform_keeps_its_rows_indexes_and_stops_reusing_ids(
+    tmp_path,
+) -> None:
+    from platform_core.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate.upgrade(engine, "0002")
+    with engine.begin() as conn:
+        conn.execute(text(AGENT))
+        conn.execute(text(EXECUTION), {"key": "kept"})
+        conn.execute(text(METRIC))
+    before = {t: inspect(engine).get_indexes(t) for t in ("executions", "agent_metrics")}
+    migrate.upgrade(engine)
+    after = {t: inspect(engine).get_indexes(t) for t in ("executions", "agent_metrics")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT id, execution_id FROM executions")).all() == [(1, "kept")]
+        assert conn.scalar(text("SELECT count(*) FROM agent_metrics")) == 1
+        ddl = dict(
+            conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index'")).all()
+        )
+    assert after == before
+    assert "recorded_at DESC" in ddl["idx_agent_metrics_recorded_at"]
+    for table, (purged, new) in _purge_newest_then_insert(engine).items():
+        assert new > purged, table
+    engine.dispose()
