@@ -53,27 +53,78 @@ class Run:
     dagster_s: float = 0.0
     #: Outside every run: interpreter start, imports, loading the code location.
     outside_runs_s: float = 0.0
+    #: (epoch seconds, RSS MB) of the command's process, sampled every RSS_EVERY_S.
+    rss: list[tuple[float, float]] = field(default_factory=list)
+    #: Per step key: how far RSS rose while that step ran (its peak over the RSS before it).
+    step_rss_growth_mb: dict[str, float] = field(default_factory=dict)
+
+
+#: How often the RSS of the command is sampled (the peak is /usr/bin/time's, exact).
+RSS_EVERY_S = 0.1
+#: How many steps the RSS listing names.
+RSS_STEPS_SHOWN = 6
+
+
+def _rss_mb(pid: int) -> float | None:
+    """Resident set size of ``pid`` from /proc, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return None
+
+
+def _child_of(pid: int) -> int | None:
+    """The first child of ``pid`` (the command /usr/bin/time started), if any yet."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            first = children.read().split()
+    except FileNotFoundError:
+        return None
+    return int(first[0]) if first else None
 
 
 def timed(args: list[str], env: dict[str, str]) -> Run:
-    """Run ``args`` under /usr/bin/time -v: wall seconds from process start, peak RSS."""
+    """Run ``args`` under /usr/bin/time -v: wall seconds from process start, peak RSS, and
+    the RSS sampled over time (to say which step holds the memory)."""
+    samples: list[tuple[float, float]] = []
     start = time.perf_counter()
-    done = subprocess.run(
-        ["/usr/bin/time", "-v", *args], env=env, capture_output=True, text=True, check=False
-    )
-    wall = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
-    return Run(wall, rss_kb / 1024)
+    with (
+        tempfile.TemporaryFile("w+") as out,
+        tempfile.TemporaryFile("w+") as err,
+        subprocess.Popen(["/usr/bin/time", "-v", *args], env=env, stdout=out, stderr=err) as proc,
+    ):
+        child = None
+        while proc.poll() is None:
+            child = child or _child_of(proc.pid)
+            rss = _rss_mb(child) if child else None
+            if rss is not None:
+                samples.append((time.time(), rss))
+            time.sleep(RSS_EVERY_S)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{stdout[-3000:]}\n{stderr[-3000:]}")
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr).group(1))
+    return Run(wall, rss_kb / 1024, rss=samples)
 
 
-def step_durations(home: Path, since: float) -> tuple[dict[str, float], float]:
+def step_durations(
+    home: Path, since: float, rss: list[tuple[float, float]] | None = None
+) -> tuple[dict[str, float], float, dict[str, float]]:
     """Durations of every step of the runs started after ``since`` (epoch seconds), summed
-    per step key across the runs, and the runs' total duration."""
+    per step key across the runs, the runs' total duration, and per step key how far the
+    ``rss`` samples rose while it ran (RSS is rarely given back, so a step's growth is the
+    memory it took; the peak alone would name every step after the hungry one)."""
     os.environ["DAGSTER_HOME"] = str(home)
     with dg.DagsterInstance.get() as instance:
         steps: dict[str, float] = {}
+        growth: dict[str, float] = {}
         total = 0.0
         for record in instance.get_run_records():
             if (record.start_time or 0) < since:
@@ -83,7 +134,12 @@ def step_durations(home: Path, since: float) -> tuple[dict[str, float], float]:
                 if stat.start_time and stat.end_time:
                     key = f"{record.dagster_run.job_name}:{stat.step_key}"
                     steps[key] = steps.get(key, 0.0) + stat.end_time - stat.start_time
-    return steps, total
+                    before = [mb for t, mb in rss or () if t < stat.start_time][-1:]
+                    during = [mb for t, mb in rss or () if stat.start_time <= t <= stat.end_time]
+                    if during:
+                        grew = max(during) - (before or during)[0]
+                        growth[key] = max(growth.get(key, 0.0), grew)
+    return steps, total, growth
 
 
 def copy_baseline(url: str) -> tuple[float, int]:
@@ -101,7 +157,7 @@ def agenthub_run(command: list[str], env: dict[str, str], home: Path) -> Run:
     """``agenthub <command>``, timed, with the step durations of the runs it recorded."""
     since = time.time()
     run = timed([AGENTHUB, *command], env)
-    run.steps, in_runs = step_durations(home, since)
+    run.steps, in_runs, run.step_rss_growth_mb = step_durations(home, since, run.rss)
     run.dagster_s = in_runs - sum(run.steps.values())
     run.outside_runs_s = run.wall_s - in_runs
     return run
@@ -139,6 +195,12 @@ def show(label: str, run: Run, threshold: float) -> None:
         print(f"      {seconds:6.2f} s  {key}")
     print(f"      {run.dagster_s:6.2f} s  in the runs, outside any step (Dagster)")
     print(f"      {run.outside_runs_s:6.2f} s  outside the runs (start, imports, code location)")
+    # Where the memory goes: the steps that raised the RSS most while they ran.
+    by_growth = sorted(run.step_rss_growth_mb.items(), key=lambda kv: -kv[1])[:RSS_STEPS_SHOWN]
+    if by_growth:
+        print("    steps that raised the RSS most:")
+        for key, mb in by_growth:
+            print(f"      {mb:+6,.0f} MB  {key}")
 
 
 def measure(size: int, hourly: int, days: int, threshold: float) -> dict[str, Run | float]:
