@@ -67,7 +67,11 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         "platform_db": PlatformDatabase(
             url=env_or_default("PLATFORM_DATABASE_URL", default_database_url())
         ),
-        "warehouse": Warehouse(path=env_or_default("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH)),
+        "warehouse": Warehouse(
+            path=env_or_default("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH),
+            memory_limit=env_or_default("WAREHOUSE_MEMORY_LIMIT", "128MB"),
+            marts_memory_limit=env_or_default("WAREHOUSE_MARTS_MEMORY_LIMIT", "1GB"),
+        ),
         "maintenance": Maintenance(
             archive_dir=env_or_default("ARCHIVE_DIR", DEFAULT_ARCHIVE_DIR),
             execution_retention_days=env_or_default("EXECUTION_RETENTION_DAYS", "90"),

@@ -125,9 +125,12 @@ class Warehouse(dg.ConfigurableResource):
         "stays flat as tables grow (bench/ingest.py: same speed as 512MB, flat RSS).",
     )
     marts_memory_limit: str = Field(
-        default="8GB",
-        description="DuckDB memory limit while building marts: sorts and percentiles over "
-        "tens of millions of rows run in memory instead of spilling (bench/marts.py).",
+        default="1GB",
+        description="DuckDB memory limit while building marts (WAREHOUSE_MARTS_MEMORY_LIMIT). "
+        "DuckDB fills memory up to its limit before it spills: at 8GB a first run over 2M "
+        "executions peaked at 2.9 GB RSS (trust +2.2 GB, quarantine +0.8 GB), at 1GB at 1.3 GB "
+        "for +2.1 s in the trust step (bench/pipeline.py). Raise it for histories of tens of "
+        "millions, where sorts and percentiles spill more (bench/marts.py ran at 8GB).",
     )
     threads: int = Field(default=2, description="DuckDB threads for the pipeline.")
 
