@@ -9,9 +9,10 @@
 -- for the changed rows and the rows they flagged before: future_timestamp (time passes),
 -- orphans (the parent arrives; the mirror never loses a parent, so a valid row cannot become
 -- an orphan) and duplicates (the groups of changed or flagged rows). Reading every row's JSON
--- each run cost 1.9 s and 0.8 GB of RSS at 2M executions (bench/pipeline.py). The small
--- tables are evaluated whole. RULES_VERSION (the cursor's last_id) must be raised whenever a
--- rule of the large tables changes: a different version re-evaluates every row once.
+-- each run cost 1.9 s and 0.8 GB of RSS at 2M executions, 65 s at 10M (bench/pipeline.py).
+-- The small tables are evaluated whole. quarantine_rules_version() (kept as the cursor's
+-- last_id) must be raised whenever a rule of the large tables changes: a version the cursor
+-- does not carry re-evaluates every row once.
 -- Parameter: $run_at (UTC timestamp of the run). marts.quarantine publishes it to analysts.
 -- Text the SQLite reader could not decode as UTF-8 arrives with U+FFFD in place of the bad
 -- bytes (pipelines/ingest/extract.py): not_utf8 finds it; utf8_columns names the columns of

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from pipelines.ingest.load import ensure_raw_table
 from pipelines.ingest.tables import SOURCE_TABLES
 from pipelines.sql_files import run_model
@@ -13,22 +15,27 @@ from pipelines.warehouse.files import connect_working
 T0 = datetime(2026, 5, 4, 9, 0)
 
 
+def raw_layer_with_user_and_agent(con: duckdb.DuckDBPyConnection) -> None:
+    """Every raw table, empty but for user 1 and agent 1 (ingested at T0)."""
+    for table in SOURCE_TABLES.values():
+        ensure_raw_table(con, table)
+    con.execute(
+        "insert into raw.users (id, username, email, created_at, updated_at, _ingested_at)"
+        " values (1, 'u', 'u@x.co', $t, $t, $t)",
+        {"t": T0},
+    )
+    con.execute(
+        "insert into raw.agents (id, name, status, created_at, updated_at, _ingested_at)"
+        " values (1, 'a', 'approved', $t, $t, $t)",
+        {"t": T0},
+    )
+
+
 def test_a_row_breaking_one_rule_twice_stays_two_rows_run_after_run(tmp_path: Path) -> None:
     """Both JSON documents invalid: one row per detail, and rebuilding never multiplies them
     (the rebuild keeps each row's first detected_at by joining on the whole grain)."""
     with connect_working(tmp_path / "warehouse.duckdb") as con:
-        for table in SOURCE_TABLES.values():
-            ensure_raw_table(con, table)
-        con.execute(
-            "insert into raw.users (id, username, email, created_at, updated_at, _ingested_at)"
-            " values (1, 'u', 'u@x.co', $t, $t, $t)",
-            {"t": T0},
-        )
-        con.execute(
-            "insert into raw.agents (id, name, status, created_at, updated_at, _ingested_at)"
-            " values (1, 'a', 'approved', $t, $t, $t)",
-            {"t": T0},
-        )
+        raw_layer_with_user_and_agent(con)
         con.execute(
             "insert into raw.executions (id, agent_id, user_id, status, execution_id,"
             " input_data, output_data, created_at, updated_at, _ingested_at)"
@@ -60,18 +67,7 @@ def test_verdicts_that_change_without_the_row_changing_follow_incremental_runs(
     t1, run0, run1 = datetime(2026, 5, 4, 12), datetime(2026, 5, 5), datetime(2026, 5, 7)
     future = datetime(2026, 5, 6)
     with connect_working(tmp_path / "warehouse.duckdb") as con:
-        for table in SOURCE_TABLES.values():
-            ensure_raw_table(con, table)
-        con.execute(
-            "insert into raw.users (id, username, email, created_at, updated_at, _ingested_at)"
-            " values (1, 'u', 'u@x.co', $t, $t, $t)",
-            {"t": T0},
-        )
-        con.execute(
-            "insert into raw.agents (id, name, status, created_at, updated_at, _ingested_at)"
-            " values (1, 'a', 'approved', $t, $t, $t)",
-            {"t": T0},
-        )
+        raw_layer_with_user_and_agent(con)
         executions = [
             (1, 1, "e1", "{}", T0),  # valid
             (2, 1, "e1", "{}", T0),  # duplicate of 1
