@@ -25,6 +25,8 @@ from pipelines.maintenance.settings import DEFAULT_ARCHIVE_DIR, Maintenance
 from pipelines.metrics.checks import metrics_checks
 from pipelines.monitoring.checks import alert_checks
 from pipelines.resources import (
+    DEFAULT_MARTS_MEMORY_LIMIT,
+    DEFAULT_MEMORY_LIMIT,
     DEFAULT_WAREHOUSE_PATH,
     PlatformDatabase,
     TrustModel,
@@ -69,8 +71,10 @@ def build_resources() -> dict[str, dg.ConfigurableResource]:
         ),
         "warehouse": Warehouse(
             path=env_or_default("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH),
-            memory_limit=env_or_default("WAREHOUSE_MEMORY_LIMIT", "128MB"),
-            marts_memory_limit=env_or_default("WAREHOUSE_MARTS_MEMORY_LIMIT", "1GB"),
+            memory_limit=env_or_default("WAREHOUSE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+            marts_memory_limit=env_or_default(
+                "WAREHOUSE_MARTS_MEMORY_LIMIT", DEFAULT_MARTS_MEMORY_LIMIT
+            ),
         ),
         "maintenance": Maintenance(
             archive_dir=env_or_default("ARCHIVE_DIR", DEFAULT_ARCHIVE_DIR),

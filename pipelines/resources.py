@@ -32,6 +32,9 @@ from pipelines.warehouse.files import (
 from platform_core.config import default_database_url
 
 DEFAULT_WAREHOUSE_PATH = "data/warehouse.duckdb"
+#: DuckDB memory limits while ingesting and while building marts (Warehouse says why).
+DEFAULT_MEMORY_LIMIT = "128MB"
+DEFAULT_MARTS_MEMORY_LIMIT = "1GB"
 
 
 def env_or_default(name: str, default: str) -> str:
@@ -120,12 +123,13 @@ class Warehouse(dg.ConfigurableResource):
         description="Published warehouse file readers open, read only (WAREHOUSE_PATH).",
     )
     memory_limit: str = Field(
-        default="128MB",
-        description="DuckDB memory limit while ingesting; it spills beyond it, so peak memory "
-        "stays flat as tables grow (bench/ingest.py: same speed as 512MB, flat RSS).",
+        default=DEFAULT_MEMORY_LIMIT,
+        description="DuckDB memory limit while ingesting (WAREHOUSE_MEMORY_LIMIT); it spills "
+        "beyond it, so peak memory stays flat as tables grow (bench/ingest.py: same speed as "
+        "512MB, flat RSS).",
     )
     marts_memory_limit: str = Field(
-        default="1GB",
+        default=DEFAULT_MARTS_MEMORY_LIMIT,
         description="DuckDB memory limit while building marts (WAREHOUSE_MARTS_MEMORY_LIMIT). "
         "DuckDB fills memory up to its limit before it spills: at 8GB a first run over 2M "
         "executions peaked at 2.9 GB RSS (trust +2.2 GB, quarantine +0.8 GB), at 1GB at 1.3 GB "
