@@ -8,8 +8,8 @@ only code that writes them into the platform database. Two operations, both idem
   platform's commit and the warehouse noting it, inserts nothing the second time. The audit
   trail is append-only: a record already present keeps the values it was first written with.
   On PostgreSQL the records are COPYed into a temporary table and inserted with one
-  statement (row-by-row ``executemany`` ran at ~14k rows/s), large loads without
-  maintaining the secondary indexes; on SQLite, ``executemany`` in one transaction.
+  statement per batch (row-by-row ``executemany`` ran at ~14k rows/s), never locking
+  readers out; on SQLite, ``executemany`` in one transaction.
 * :func:`set_trust_scores` compares every agent's stored score with the one given and updates
   only those that differ, so calling it after any sequence of runs, crashes or restores leaves
   the platform's scores equal to the warehouse's.
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
-import psycopg
 import pyarrow as pa
 from sqlalchemy import Engine, text
 
@@ -71,28 +70,35 @@ class RecordLoad:
 
     received: int
     inserted: int
-    #: True when the load ran without maintaining trust_records' indexes row by row.
-    bulk: bool
 
 
-def load_trust_records(engine: Engine, batches: Iterable[pa.Table], *, expected: int) -> RecordLoad:
+#: The one statement that moves a staged batch into trust_records. It names no other table
+#: (the unique index on record_id skips what the platform already has, row by row), so its
+#: plan is a scan and a sort whatever the statistics say, and it takes only the ROW EXCLUSIVE
+#: lock every INSERT takes: platform reads and writes of trust_records never wait for it.
+#: Sorted by record_id, consecutive rows land on neighbouring leaves of that index.
+INSERT_STAGED = (
+    f"INSERT INTO trust_records ({', '.join(TRUST_RECORD_COLUMNS)})"
+    f" SELECT {', '.join(TRUST_RECORD_COLUMNS)} FROM _trust_records_in ORDER BY record_id"
+    " ON CONFLICT (record_id) DO NOTHING"
+)
+
+
+def load_trust_records(engine: Engine, batches: Iterable[pa.Table]) -> RecordLoad:
     """Insert every record of ``batches`` the platform lacks, in one platform transaction.
 
     ``batches`` are Arrow tables with the :data:`TRUST_RECORD_COLUMNS`, streamed (memory
-    holds one at a time); ``expected`` is about how many rows they hold, which picks the path
-    on PostgreSQL:
+    holds one at a time). Records the platform already has (same ``record_id``) are skipped.
 
-    * fewer than the table holds: COPY into a temporary table, then one ``INSERT ... ON
-      CONFLICT (record_id) DO NOTHING``;
-    * at least as many (a first run, a new model version): the same, but without maintaining
-      trust_records' indexes row by row, which is most of the time (500,000 records: 9.8 s
-      into the indexed table, 1.35 s into a bare heap; bench/trust_writeback.py). The
-      primary key, the unique record_id index and the agent indexes are dropped, rows already
-      present are skipped with an anti-join, and the indexes are rebuilt from their catalog
-      definitions before commit. The foreign key to agents stays, checked row by row:
-      dropping it would lock ``agents`` against the platform's own writes. Readers of
-      trust_records wait for the commit (DROP INDEX takes an exclusive lock), so no one ever
-      sees the table without its indexes, and a failure rolls everything back.
+    On PostgreSQL each batch is COPYed into a temporary table and moved with
+    :data:`INSERT_STAGED`. Its cost depends on the rows, never on luck: an earlier version
+    dropped the indexes for large loads and skipped present rows with an anti-join on
+    trust_records itself, which (a) held an ACCESS EXCLUSIVE lock, so every platform read of
+    trust records waited for the whole load, and (b) after an ordinary ``VACUUM ANALYZE``
+    of the empty table was planned as a nested loop re-scanning the rows the statement was
+    inserting: quadratic (a 400k-execution first run did not end in 8 minutes).
+    bench/trust_writeback.py measures this path with fresh, stale and empty-table
+    statistics, and a reader's latency while it runs.
 
     On SQLite, ``executemany`` with ``ON CONFLICT DO NOTHING`` in one transaction.
     """
@@ -113,12 +119,12 @@ def load_trust_records(engine: Engine, batches: Iterable[pa.Table], *, expected:
                 )
                 received += records.num_rows
                 inserted += int(result.rowcount)
-        return RecordLoad(received, inserted, bulk=False)
+        return RecordLoad(received, inserted)
     with engine.begin() as conn:
         driver = conn.connection.driver_connection  # psycopg 3, inside SQLAlchemy's transaction
         with driver.cursor() as cur:
             # A bare copy of the columns (no constraints, no serial): COPY fills it at full
-            # speed, then one INSERT ... SELECT moves the records the platform lacks.
+            # speed; emptied after each batch, so it never holds more than one.
             cur.execute(
                 f"CREATE TEMP TABLE _trust_records_in ON COMMIT DROP AS"
                 f" SELECT {columns} FROM trust_records WITH NO DATA"
@@ -139,66 +145,11 @@ def load_trust_records(engine: Engine, batches: Iterable[pa.Table], *, expected:
                     f"COPY _trust_records_in ({columns}) FROM STDIN (FORMAT csv)"
                 ) as copy:
                     copy.write(payload)
+                cur.execute(INSERT_STAGED)
+                inserted += int(cur.rowcount)
+                cur.execute("TRUNCATE _trust_records_in")
                 received += records.num_rows
-            if received == 0:
-                return RecordLoad(0, 0, bulk=False)
-            cur.execute(
-                "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class"
-                " WHERE oid = 'trust_records'::regclass"
-            )
-            bulk = max(expected, received) >= max(int(cur.fetchone()[0]), BULK_MIN_ROWS)
-            if not bulk:
-                cur.execute(
-                    f"INSERT INTO trust_records ({columns}) SELECT {columns}"
-                    " FROM _trust_records_in ON CONFLICT (record_id) DO NOTHING"
-                )
-                return RecordLoad(received, int(cur.rowcount), bulk=False)
-            cur.execute("SET LOCAL maintenance_work_mem = '512MB'")
-            rebuild = _drop_indexes(cur)
-            cur.execute(
-                f"INSERT INTO trust_records ({columns}) SELECT {columns}"
-                " FROM _trust_records_in AS i WHERE NOT EXISTS"
-                " (SELECT 1 FROM trust_records AS t WHERE t.record_id = i.record_id)"
-            )
-            inserted = int(cur.rowcount)
-            for statement in rebuild:
-                cur.execute(statement)
-            cur.execute("ANALYZE trust_records")
-            return RecordLoad(received, inserted, bulk=True)
-
-
-#: Below this many rows the indexed path is fast enough whatever the table holds.
-BULK_MIN_ROWS = 10_000
-
-
-def _drop_indexes(cur: psycopg.Cursor) -> list[str]:
-    """Drop every index of trust_records (primary key, unique constraint, plain indexes);
-    return the statements that rebuild them exactly (from the catalog), keys first.
-
-    Only trust_records is locked: nothing references it. Its foreign key to agents stays.
-    """
-    cur.execute(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
-        " WHERE conrelid = 'trust_records'::regclass AND contype IN ('p', 'u')"
-        " ORDER BY contype, conname"
-    )
-    constraints = cur.fetchall()
-    cur.execute(
-        "SELECT i.indexname, i.indexdef FROM pg_indexes AS i"
-        " WHERE i.tablename = 'trust_records' AND i.schemaname = current_schema()"
-        " AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c WHERE c.conindid ="
-        " (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)"
-        " ORDER BY i.indexname"
-    )
-    indexes = cur.fetchall()
-    for name, _definition in constraints:
-        cur.execute(f'ALTER TABLE trust_records DROP CONSTRAINT "{name}"')
-    for name, _definition in indexes:
-        cur.execute(f'DROP INDEX "{name}"')
-    return [
-        *(f'ALTER TABLE trust_records ADD CONSTRAINT "{n}" {d}' for n, d in constraints),
-        *(d for _n, d in indexes),
-    ]
+    return RecordLoad(received, inserted)
 
 
 def stored_trust_scores(engine: Engine) -> dict[int, float]:

@@ -125,7 +125,6 @@ def trust_records(
         metadata={
             "records_sent": dg.MetadataValue.int(result.records_sent),
             "records_inserted": dg.MetadataValue.int(result.records_inserted),
-            "bulk_load": dg.MetadataValue.bool(result.bulk),
             "agents_updated": dg.MetadataValue.int(result.agents_updated),
             "score_changes": dg.MetadataValue.json(
                 [

@@ -52,7 +52,6 @@ class WritebackResult:
 
     records_sent: int
     records_inserted: int
-    bulk: bool
     score_changes: list[ScoreChange]
     last_seq: int
     #: Per model version, records the platform lacked after the incremental send (found by
@@ -80,16 +79,16 @@ def write_back(
         raise ValueError(f"batch must be positive, got {batch}")
     top = _one(con, "top_seq")
     cursor = 0 if resend_all else read_cursor(con)
-    received, inserted, bulk = _send_from(con, engine, cursor, top, batch)
+    received, inserted = _send_from(con, engine, cursor, top, batch)
     resent_for: dict[str, int] = {}
     if not resend_all:
         resent_for = record_counts(con, engine).missing
         if resent_for:
             again = _send_from(con, engine, 0, top, batch)
-            received, inserted, bulk = received + again[0], inserted + again[1], again[2]
+            received, inserted = received + again[0], inserted + again[1]
     scores = dict(con.execute(QUERIES["scores"]).fetchall())
     changes = set_trust_scores(engine, scores, utcnow())
-    return WritebackResult(received, inserted, bulk, changes, max(cursor, top), resent_for)
+    return WritebackResult(received, inserted, changes, max(cursor, top), resent_for)
 
 
 @dataclass(frozen=True)
@@ -115,12 +114,11 @@ def record_counts(con: duckdb.DuckDBPyConnection, engine: Engine) -> RecordCount
 
 def _send_from(
     con: duckdb.DuckDBPyConnection, engine: Engine, cursor: int, top: int, batch: int
-) -> tuple[int, int, bool]:
+) -> tuple[int, int]:
     """Send the events with cursor < seq <= top in one platform transaction, then move the
-    cursor to ``top``. Returns (records sent, records inserted, bulk path used)."""
-    pending = _one(con, "pending_events", cursor, top)
-    if not pending:
-        return 0, 0, False
+    cursor to ``top``. Returns (records sent, records inserted)."""
+    if not _one(con, "pending_events", cursor, top):
+        return 0, 0
 
     def ranges() -> Iterator[pa.Table]:
         low = cursor
@@ -129,6 +127,6 @@ def _send_from(
             yield con.sql(QUERIES["events_in_range"], params=[low, high]).to_arrow_table()
             low = high
 
-    load = load_trust_records(engine, ranges(), expected=pending)
+    load = load_trust_records(engine, ranges())
     advance_cursor(con, top, utcnow())  # only once the platform has committed
-    return load.received, load.inserted, load.bulk
+    return load.received, load.inserted

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime
 
 import pyarrow as pa
@@ -13,6 +15,7 @@ from platform_core.models import TrustRecord
 from platform_core.sample_data import load_sample_data
 from platform_core.trust_writes import (
     TRUST_RECORD_COLUMNS,
+    RecordLoad,
     load_trust_records,
     set_trust_scores,
     stored_trust_scores,
@@ -25,7 +28,7 @@ T = datetime(2026, 11, 1, 12, 30, 15, 123456)
 
 def insert_trust_records(engine: Engine, batch: pa.Table) -> int:
     """One batch through the platform's load, as a small write-back would send it."""
-    return load_trust_records(engine, [batch], expected=batch.num_rows).inserted
+    return load_trust_records(engine, [batch]).inserted
 
 
 def records(ids: list[str], agent: int, version: str = "beta-h7-t1.5-r0.5") -> pa.Table:
@@ -120,44 +123,102 @@ def test_scores_are_set_only_where_they_differ(engine: Engine, agent: int) -> No
     assert set_trust_scores(engine, {agent: 0.8125}, now) == []
 
 
-def test_a_load_as_large_as_the_table_skips_index_upkeep_and_rebuilds_them(
+def _trust_records_stats(engine: Engine) -> tuple[int, int]:
+    """(sequential scans of trust_records, rows inserted into it), from the statistics
+    PostgreSQL flushes when a session goes idle (a forced flush of this session's own)."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_stat_force_next_flush()"))
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        return tuple(
+            conn.execute(
+                text(
+                    "SELECT seq_scan, n_tup_ins FROM pg_stat_user_tables"
+                    " WHERE relname = 'trust_records'"
+                )
+            ).one()
+        )
+
+
+def _wait_for_stats(engine: Engine, inserted: int) -> int:
+    """Sequential scans of trust_records once the loading session's counts have arrived."""
+    for _ in range(100):
+        scans, rows = _trust_records_stats(engine)
+        if rows >= inserted:
+            return scans
+        time.sleep(0.05)
+    raise AssertionError("PostgreSQL's statistics never showed the load")
+
+
+def test_a_load_never_rescans_trust_records_whatever_the_statistics_say(
     pg_engine: Engine,
 ) -> None:
+    """After an ordinary VACUUM ANALYZE of the empty table, a load of n records must not
+    read trust_records once per record (the anti-join of an earlier version did: quadratic).
+    Counted by PostgreSQL itself, so the test measures the plan, not a stopwatch."""
     load_sample_data(pg_engine)
     with pg_engine.connect() as conn:
         agent = conn.execute(text("SELECT min(id) FROM agents")).scalar_one()
-
-        def catalog() -> list[tuple]:
-            return sorted(
-                conn.execute(
-                    text(
-                        "SELECT indexname, indexdef FROM pg_indexes"
-                        " WHERE tablename = 'trust_records'"
-                    )
-                ).all()
-            )
-
-        before = catalog()
-    first = [f"a{i}" for i in range(20_000)]
-    load = load_trust_records(pg_engine, [records(first[:15_000], agent)], expected=20_000)
-    assert (load.inserted, load.bulk) == (15_000, True)  # the table was empty: bulk
-    # Bulk again (20,000 >= 15,000 rows): the 15,000 already there are skipped.
-    batches = [records(first[10_000:], agent), records(first[:10_000], agent)]
-    load = load_trust_records(pg_engine, batches, expected=20_000)
-    assert (load.received, load.inserted, load.bulk) == (20_000, 5_000, True)
-    # A small load into the big table keeps the indexes and lets them skip duplicates.
-    load = load_trust_records(pg_engine, [records(["a1", "new"], agent)], expected=2)
-    assert (load.inserted, load.bulk) == (1, False)
-    with pg_engine.connect() as conn:
-        assert catalog() == before  # every index back, exactly as defined
-        assert conn.execute(text("SELECT count(*) FROM trust_records")).scalar_one() == 20_001
-    # And the unique key is enforced again.
+    with pg_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE trust_records"))  # statistics: the table is empty
+    before = _wait_for_stats(pg_engine, 0)
+    ids = [f"a{i:05d}" for i in range(20_000)]
+    batches = [records(ids[:10_000], agent), records(ids[10_000:], agent)]
+    assert load_trust_records(pg_engine, batches) == RecordLoad(20_000, 20_000)
+    assert _wait_for_stats(pg_engine, 20_000) - before <= 2
+    # Present rows are skipped by the unique index, also when the statistics are stale.
+    again = [records([*ids[15_000:], "b1"], agent), records(ids[:15_000], agent)]
+    assert load_trust_records(pg_engine, again) == RecordLoad(20_001, 1)
+    assert _wait_for_stats(pg_engine, 20_001) - before <= 4
+    # Every index is still there, and the unique key enforced.
     with pytest.raises(IntegrityError), pg_engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO trust_records (record_id, agent_id, event_type, trust_delta,"
                 " trust_score_before, trust_score_after, created_at)"
-                " VALUES ('a1', :a, 'review', 0, 0.5, 0.5, now())"
+                " VALUES ('a00001', :a, 'review', 0, 0.5, 0.5, now())"
             ),
             {"a": agent},
         )
+
+
+def test_platform_reads_of_trust_records_never_wait_for_a_load(pg_engine: Engine) -> None:
+    """A platform session reads trust_records inside an open transaction (holding its ACCESS
+    SHARE lock) while a large load runs: the load must finish without waiting for a lock.
+    A load that needed a stronger lock (dropping indexes needs ACCESS EXCLUSIVE) would wait
+    here, and would make every platform read wait the other way round."""
+    load_sample_data(pg_engine)
+    with pg_engine.connect() as conn:
+        agent = conn.execute(text("SELECT min(id) FROM agents")).scalar_one()
+    ids = [f"a{i:05d}" for i in range(30_000)]
+    reader = pg_engine.connect()
+    reader.execute(text("SELECT count(*) FROM trust_records"))  # transaction open, lock held
+    outcome: dict[str, object] = {}
+
+    def load() -> None:
+        try:
+            outcome["load"] = load_trust_records(
+                pg_engine, [records(ids[:15_000], agent), records(ids[15_000:], agent)]
+            )
+        except Exception as exc:  # reported by the assertion below
+            outcome["error"] = exc
+
+    loader = threading.Thread(target=load)
+    loader.start()
+    waited = False
+    with pg_engine.connect() as watcher:
+        while loader.is_alive() and not waited:
+            waited = bool(
+                watcher.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND wait_event_type = 'Lock'"
+                    )
+                ).scalar_one()
+            )
+            watcher.commit()
+            time.sleep(0.02)
+    reader.rollback()  # releases a waiting load, so the test ends either way
+    reader.close()
+    loader.join()
+    assert not waited, "the load waited for a lock held by a platform reader"
+    assert outcome.get("load") == RecordLoad(30_000, 30_000), outcome
