@@ -11,13 +11,19 @@ For each ``--sizes`` N, on a fresh throwaway database (``BENCH_POSTGRES_URL``):
    metric points and reviews), then the **hourly run**, against the first run's time;
 5. a run with **nothing new**: the fixed cost (imports, Dagster, publish).
 
+With ``--analyze`` the platform is ``VACUUM ANALYZE``d after the simulation, while
+``trust_records`` is still empty (what any ``vacuumdb --analyze`` after a restore leaves): the
+statistics then say the table the first run's write-back fills is empty. During the first
+run a platform session reads one agent's trust records every 20 ms; its latency says whether
+the write-back ever makes platform readers wait.
+
 Every run is recorded in a ``DAGSTER_HOME`` of its own, and the step durations are read back
 from the run records to say where the time goes (the steps over ``--show`` seconds). The
 last line compares the hourly runs of the two sizes: the cost should follow the change, not
 the history.
 
     python bench/pipeline.py                               # 500k and 2M executions
-    python bench/pipeline.py --sizes 2000000 10000000      # issue 10's sizes
+    python bench/pipeline.py --sizes 2000000 10000000 --analyze
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from pathlib import Path
 import dagster as dg
 import psycopg
 from throwaway_pg import drop, fresh_database
+from trust_writeback import Reader, percentile
 
 BIN = Path(sys.executable).parent
 AGENTHUB = str(BIN / "agenthub")
@@ -203,7 +210,9 @@ def show(label: str, run: Run, threshold: float) -> None:
             print(f"      {mb:+6,.0f} MB  {key}")
 
 
-def measure(size: int, hourly: int, days: int, threshold: float) -> dict[str, Run | float]:
+def measure(
+    size: int, hourly: int, days: int, threshold: float, *, analyze: bool
+) -> dict[str, Run | float]:
     """Every figure for one size of history."""
     name, url = fresh_database()
     work = Path(tempfile.mkdtemp(prefix="agenthub_bench_pipeline_"))
@@ -225,13 +234,29 @@ def measure(size: int, hourly: int, days: int, threshold: float) -> dict[str, Ru
             capture_output=True,
         )
         print(f"  simulated in {time.perf_counter() - t0:.0f} s")
+        if analyze:
+            t0 = time.perf_counter()
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("VACUUM ANALYZE")
+                empty = conn.execute("SELECT count(*) FROM trust_records").fetchone()[0] == 0
+            took = time.perf_counter() - t0
+            print(f"  VACUUM ANALYZE in {took:.0f} s (trust_records empty: {empty})")
+        with psycopg.connect(url) as conn:
+            agent = conn.execute("SELECT min(id) FROM agents").fetchone()[0]
         copy_s, rows = copy_baseline(url)
         print(
             f"  COPY binary baseline: {rows:,} executions in {copy_s:.2f} s "
             f"({rows / copy_s:,.0f} rows/s)"
         )
-        first = pipeline_run(env, home)
+        with Reader(url, agent) as reader:
+            first = pipeline_run(env, home)
         show("first run", first, threshold)
+        print(
+            f"  a platform reader of trust_records during the first run: p50"
+            f" {percentile(reader.latencies_ms, 0.5):.1f} ms, p99"
+            f" {percentile(reader.latencies_ms, 0.99):.1f} ms, max {max(reader.latencies_ms):.1f}"
+            f" ms over {len(reader.latencies_ms):,} queries"
+        )
         subprocess.run(
             [AGENTHUB, "simulate", "--executions", str(hourly)],
             env=env,
@@ -261,9 +286,16 @@ def main() -> None:
     parser.add_argument("--hourly", type=int, default=50_000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--show", type=float, default=1.0, help="list steps over this many s")
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="VACUUM ANALYZE the platform after simulating (trust_records still empty)",
+    )
     args = parser.parse_args()
-    print(machine())
-    small, large = (measure(n, args.hourly, args.days, args.show) for n in args.sizes)
+    print(machine() + (" · platform analyzed before the first run" if args.analyze else ""))
+    small, large = (
+        measure(n, args.hourly, args.days, args.show, analyze=args.analyze) for n in args.sizes
+    )
     print(
         f"\nhourly run at {args.sizes[1]:,} / at {args.sizes[0]:,}: "
         f"{large['hourly'].wall_s / small['hourly'].wall_s:.2f}x "

@@ -9,6 +9,7 @@ from pipelines.ingest.backlog import backlog_sensor
 from pipelines.ingest.checks import raw_checks
 from pipelines.intermediate.checks import intermediate_checks
 from pipelines.jobs import (
+    WHOLE_TABLE_GRAIN_CHECKS,
     daily_checks,
     daily_checks_schedule,
     daily_marts,
@@ -55,6 +56,7 @@ ASSETS = [
 CHECKS = [
     *raw_checks,
     *grain_checks(GRAPH),
+    *WHOLE_TABLE_GRAIN_CHECKS,
     *intermediate_checks,
     *trust_checks,
     *usage_checks,

@@ -5,7 +5,9 @@
 * ``daily_marts``: the day-partitioned marts for one day or a backfill range.
 * ``publish_warehouse``: publish alone, after partition runs.
 * ``daily_checks`` (daily schedule): the checks that read whole histories, too costly for
-  every hourly run (trust recomputed from scratch, the exact trust-record comparison).
+  every hourly run (every raw id counted and compared with the platform, each grain over the
+  whole table, trust recomputed from scratch, the exact trust-record comparison). The
+  hourly run's blocking checks cover what that run wrote.
 * ``platform_maintenance`` (nightly schedule, stopped by default; ``agenthub maintenance
   run``): archive and purge old executions and metric points, VACUUM, expire hirings, repair
   counters, report orphans, table health and the archive, publish.
@@ -18,10 +20,15 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.ingest.checks import DAILY_RAW_CHECKS
+from pipelines.intermediate.checks import DAILY_INTERMEDIATE_CHECKS
 from pipelines.maintenance.assets import MAINTENANCE_KEYS
+from pipelines.metrics.checks import DAILY_METRICS_CHECKS
 from pipelines.partitions import daily_partitions
+from pipelines.sql_assets import whole_table_grain_checks
 from pipelines.sql_models import load_graph
 from pipelines.trust.checks import DAILY_TRUST_CHECKS
+from pipelines.usage.checks import DAILY_USAGE_CHECKS
 from pipelines.warehouse.assets import PUBLISHED
 
 PIPELINE_JOB = "platform_pipeline"
@@ -36,7 +43,18 @@ DAILY_ASSETS = dg.AssetSelection.assets(
 )
 PUBLISH_ASSET = dg.AssetSelection.assets(PUBLISHED)
 TOUCHED_DAYS = dg.AssetKey(["ops", "touched_days"])
-DAILY_CHECKS = dg.AssetSelection.checks(*DAILY_TRUST_CHECKS)
+#: The daily ``unique_grain_whole_table`` checks (the run's ``unique_grain`` covers its rows).
+WHOLE_TABLE_GRAIN_CHECKS = whole_table_grain_checks(load_graph())
+#: Checks that read whole histories: daily, never on the hourly path.
+DAILY_CHECK_DEFS = [
+    *DAILY_RAW_CHECKS,
+    *DAILY_INTERMEDIATE_CHECKS,
+    *WHOLE_TABLE_GRAIN_CHECKS,
+    *DAILY_USAGE_CHECKS,
+    *DAILY_METRICS_CHECKS,
+    *DAILY_TRUST_CHECKS,
+]
+DAILY_CHECKS = dg.AssetSelection.checks(*DAILY_CHECK_DEFS)
 MAINTENANCE_ASSETS = dg.AssetSelection.assets(*MAINTENANCE_KEYS)
 
 platform_pipeline = dg.define_asset_job(
@@ -49,7 +67,7 @@ platform_pipeline = dg.define_asset_job(
 
 daily_marts = dg.define_asset_job(
     DAILY_JOB,
-    selection=DAILY_ASSETS,
+    selection=DAILY_ASSETS - DAILY_CHECKS,
     description="Rebuild the day-partitioned marts for a day or a range of days.",
     executor_def=dg.in_process_executor,
 )
@@ -64,7 +82,8 @@ publish_warehouse = dg.define_asset_job(
 daily_checks = dg.define_asset_job(
     CHECKS_JOB,
     selection=DAILY_CHECKS,
-    description="Checks too costly for every hourly run: they read whole histories (trust "
+    description="Checks too costly for every hourly run: they read whole histories (every "
+    "raw id, every platform id against raw, each grain over the whole table, trust "
     "recomputed from every event, every platform trust record id).",
     executor_def=dg.in_process_executor,
 )

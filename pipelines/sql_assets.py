@@ -18,7 +18,7 @@ from pipelines.partitions import daily_partitions, day_range
 from pipelines.resources import Warehouse
 from pipelines.sql_files import run_model
 from pipelines.sql_models import Key, SqlGraph, SqlModel
-from pipelines.warehouse.checks import unique_key_check
+from pipelines.warehouse.checks import unique_key_check, whole_table_key_check
 from platform_core.models import utcnow
 
 
@@ -157,9 +157,20 @@ def sql_assets(graph: SqlGraph) -> list[dg.AssetsDefinition]:
 
 
 def grain_checks(graph: SqlGraph) -> list[dg.AssetChecksDefinition]:
-    """A blocking ``unique_grain`` check for every model (SQL- or Python-built) with a grain."""
+    """A blocking ``unique_grain`` check for every model (SQL- or Python-built) with a grain,
+    over the rows the run wrote where the model says which (``written:``, or its days)."""
     return [
-        unique_key_check(m.name, m.grain)
+        unique_key_check(m.name, m.grain, written=m.written, partition_day=m.partition_day)
         for m in graph.in_order()
         if m.grain and m.materialized != "bookkeeping"
+    ]
+
+
+def whole_table_grain_checks(graph: SqlGraph) -> list[dg.AssetChecksDefinition]:
+    """The daily ``unique_grain_whole_table`` check of every model whose run check covers only
+    the rows the run wrote."""
+    return [
+        whole_table_key_check(m.name, m.grain)
+        for m in graph.in_order()
+        if m.grain and m.materialized != "bookkeeping" and (m.written or m.partition_day)
     ]

@@ -11,6 +11,9 @@ each):
   the write-back) or ``bookkeeping (...)`` (pipeline state written by several assets, not an
   asset: ``ops.watermarks``). The file's DDL must agree with it (checked here).
 * ``grain:`` the columns each row is unique on: a blocking ``unique_grain`` asset check.
+* ``written:`` (tables that grow with the history) the SQL condition selecting the rows the
+  last build wrote: the run's ``unique_grain`` check covers those keys, and the daily_checks
+  job the whole table. Day-partitioned models need none: the run's days are the written rows.
 * ``partition_day:`` (day_partitioned) the SQL expression giving a row's UTC day.
 * ``report:`` ``name = aggregate, ...`` computed over the relation (over the partition's days
   when partitioned) after each build: the materialization's metadata in the Dagster UI.
@@ -49,7 +52,7 @@ OTHER_MATERIALIZATIONS = ("python", "bookkeeping")
 RUNTIME_PARAMETERS = frozenset({"run_at", "start_day", "end_day"})
 #: sql/examples/: the analysts' example queries, read by people, not by the pipeline.
 EXAMPLES_FOLDER = "examples"
-HEADER_KEYS = ("materialized", "grain", "partition_day", "report", "config", "step")
+HEADER_KEYS = ("materialized", "grain", "written", "partition_day", "report", "config", "step")
 
 _HEADER_LINE = re.compile(rf"^--\s*({'|'.join(HEADER_KEYS)}):\s*(.*?)\s*$")
 _REFERENCE = re.compile(rf"\b({'|'.join(LAYERS[:-1])})\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
@@ -88,6 +91,8 @@ class SqlModel:
     driver: str
     description: str
     grain: tuple[str, ...]
+    #: The condition selecting the rows the last build wrote (``written:``), if declared.
+    written: str | None
     partition_day: str | None
     report: tuple[tuple[str, str], ...]
     config: tuple[ConfigValue, ...]
@@ -212,6 +217,8 @@ def parse_model(relative: str, sql: str) -> SqlModel:
             relative,
             f"parameters {sorted(unknown)} are neither run-time values nor `-- config:` values",
         )
+    if header.get("written") and not header.get("grain"):
+        raise SqlModelError(relative, "`-- written:` says which rows the grain check covers")
     if kind == "day_partitioned" and not {"start_day", "end_day"} <= parameters:
         raise SqlModelError(relative, "a day_partitioned model rebuilds [$start_day, $end_day)")
     reads = {(s.lower(), t.lower()) for s, t in _REFERENCE.findall(body)} - {key}
@@ -223,6 +230,7 @@ def parse_model(relative: str, sql: str) -> SqlModel:
         driver=driver.strip("() "),
         description=" ".join(prose),
         grain=tuple(c for c in _split_top_level(header.get("grain", ""))),
+        written=header.get("written"),
         partition_day=partition_day,
         report=tuple(report),
         config=tuple(config),

@@ -38,6 +38,9 @@ class LoadResult:
     rows_updated: int
     source_rows: int
     raw_rows: int
+    #: Ids this load left more than once in raw: 0 unless the merge is broken (see
+    #: :func:`_duplicates_added`); the hourly ``unique_ids`` check reads it.
+    duplicate_ids: int
     watermark: Watermark | None
     seconds: float
 
@@ -116,7 +119,8 @@ def load_table(
     ensure_raw_table(con, table)
     raw = f'raw."{table.name}"'
     since = read_watermark(con, table.name)
-    full = since is None or not con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+    raw_before = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+    full = since is None or not raw_before
     con.execute("BEGIN TRANSACTION")
     pool = ThreadPoolExecutor(max_workers=1)
     try:
@@ -139,6 +143,11 @@ def load_table(
         if full:
             rows_read = inserted = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
             updated = 0
+            # Every row is new: count repeated ids with a grouping, which spills to disk
+            # under the ingest's memory limit (count(DISTINCT) over 10M ids did not).
+            duplicates = con.execute(
+                f"SELECT count(*) FROM (SELECT id FROM {raw} GROUP BY id HAVING count(*) > 1)"
+            ).fetchall()[0][0]
             new_mark = _newest(con, raw, table, now)
         else:
             rows_read = con.execute("SELECT count(*) FROM _delta").fetchall()[0][0]
@@ -150,6 +159,7 @@ def load_table(
                 f" count(*) FILTER (WHERE r.id IS NOT NULL AND {changed})"
                 f" FROM _delta d LEFT JOIN {raw} r ON r.id = d.id"
             ).fetchall()[0]
+            delta_ids = con.execute("SELECT count(DISTINCT id) FROM _delta").fetchall()[0][0]
             # An upsert by id; unchanged re-reads (lookback) are left alone. MERGE updates in
             # place, which checkpoints far cheaper than DELETE + INSERT of the same rows.
             con.execute(
@@ -157,6 +167,8 @@ def load_table(
                 f" WHEN MATCHED AND {changed} THEN UPDATE SET *"
                 " WHEN NOT MATCHED THEN INSERT *"
             )
+            after = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+            duplicates = _duplicates_added(raw_before, after, inserted, rows_read, delta_ids)
             new_mark = _newest(con, "_delta", table, now) or since
             if since and new_mark and _before(new_mark, since):
                 new_mark = since  # a lookback re-read never moves the watermark back
@@ -172,7 +184,9 @@ def load_table(
         raw_rows = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
         seconds = time.perf_counter() - started
         con.execute(
-            "INSERT INTO ops.ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ops.ingest_runs (table_name, started_at, seconds, rows_read,"
+            " rows_inserted, rows_updated, source_rows, watermark_updated_at, watermark_id,"
+            " duplicate_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 table.name,
                 now,
@@ -183,6 +197,7 @@ def load_table(
                 source_rows,
                 new_mark.updated_at if new_mark else None,
                 new_mark.last_id if new_mark else None,
+                duplicates,
             ],
         )
         con.execute("COMMIT")
@@ -199,9 +214,25 @@ def load_table(
         updated,
         source_rows,
         raw_rows,
+        duplicates,
         new_mark,
         time.perf_counter() - started,
     )
+
+
+def _duplicates_added(
+    raw_before: int, raw_after: int, inserted: int, delta_rows: int, delta_ids: int
+) -> int:
+    """Ids an incremental merge left twice in raw, from counts of what it merged alone.
+
+    Raw held each id once before (the previous run's check, or the daily ``every_id_once``).
+    The merge updates the ids raw has and inserts the others, so raw stays unique exactly
+    when the delta holds each id once and raw grew by the delta's ids that were new. Both
+    are counted over the delta, and ``count(*)`` of a table is metadata: the hourly check
+    costs what the run read, not the history (a ``count(DISTINCT id)`` over 10M raw rows ran
+    out of the ingest's memory).
+    """
+    return (delta_rows - delta_ids) + abs(raw_after - raw_before - inserted)
 
 
 def _count_source(reader: SourceReader, table: SourceTable) -> int:

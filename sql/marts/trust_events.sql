@@ -1,6 +1,7 @@
 -- marts.trust_events: one row per event that moved an agent's trust (grain: record_id).
 -- materialized: python (pipelines/trust/model.py, with the steps in sql/intermediate/trust/)
 -- grain: record_id
+-- written: seq > (select coalesce(max(last_id), 0) from ops.watermarks where table_name = 'trust_writeback')
 create table if not exists marts.trust_events (
     -- unique by construction (checked by unique_grain); no index: it cost 40 s on 10M rows
     record_id varchar not null,

@@ -18,7 +18,7 @@ from pipelines.definitions import build_defs, defs
 from pipelines.ingest.assets import raw_assets
 from pipelines.ingest.checks import raw_checks
 from pipelines.ingest.tables import INGESTED_TABLES
-from pipelines.jobs import PIPELINE_JOB
+from pipelines.jobs import CHECKS_JOB, DAILY_JOB, PIPELINE_JOB
 from pipelines.maintenance.settings import Maintenance
 from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
 from platform_core.simulate import SimulationConfig, simulate
@@ -42,9 +42,42 @@ def test_definitions_load_with_every_asset_check_and_schedule() -> None:
     assert {f"raw/{t}" for t in INGESTED_TABLES} | {"ops/published_warehouse"} <= keys
     assert defs.resolve_job_def(PIPELINE_JOB) is not None
     assert defs.resolve_schedule_def("hourly_platform_pipeline").cron_schedule == "7 * * * *"
-    assert len(raw_checks) == 2 * len(INGESTED_TABLES)
+    assert len(raw_checks) == 3 * len(INGESTED_TABLES)
     for asset in raw_assets:
         assert asset.descriptions_by_key[asset.key]
+
+
+#: Checks that read a whole table or a whole history (every id, every key).
+WHOLE_HISTORY_CHECKS = {
+    "every_id_once",
+    "matches_source",
+    "unique_grain_whole_table",
+    "every_raw_execution_once",
+    "incremental_equals_full_recompute",
+    "platform_has_every_trust_record",
+    "reconciles_with_executions_all_days",
+    "samples_match_points_all_days",
+}
+
+
+def _check_names(job: str) -> set[tuple[str, str]]:
+    graph = defs.resolve_job_def(job).asset_layer.asset_graph
+    return {(k.asset_key.to_user_string(), k.name) for k in graph.asset_check_keys}
+
+
+def test_checks_that_read_whole_histories_run_daily_not_hourly() -> None:
+    hourly, daily = _check_names(PIPELINE_JOB), _check_names(CHECKS_JOB)
+    partitions = _check_names(DAILY_JOB)
+    assert {name for _, name in hourly | partitions} & WHOLE_HISTORY_CHECKS == set()
+    # agent_usage_summary's all-time reconciliation counts every execution: daily too.
+    assert ("marts/agent_usage_summary", "reconciles_with_executions") in daily - hourly
+    assert {name for _, name in daily} == WHOLE_HISTORY_CHECKS | {"reconciles_with_executions"}
+    assert {(f"raw/{t}", "unique_ids") for t in INGESTED_TABLES} <= hourly
+    assert {(f"raw/{t}", "every_id_once") for t in INGESTED_TABLES} <= daily
+    # The large tables' grain: their written rows hourly, every row daily.
+    for table in ("intermediate/executions_all", "marts/trust_events"):
+        assert (table, "unique_grain") in hourly
+        assert (table, "unique_grain_whole_table") in daily
 
 
 @pytest.mark.slow

@@ -19,9 +19,11 @@ import duckdb
 import pytest
 from sqlalchemy import JSON, Engine, Text, select, text, type_coerce
 
+from pipelines.ingest.checks import raw_checks
 from pipelines.ingest.extract import open_reader
 from pipelines.ingest.load import LoadResult, load_table, read_watermark
 from pipelines.ingest.tables import INGESTED_TABLES, SOURCE_TABLES
+from pipelines.resources import Warehouse
 from pipelines.warehouse.files import connect_working
 from platform_core.models import Base, utcnow
 from platform_core.service import PlatformService
@@ -174,6 +176,70 @@ def test_lookback_rereads_recent_rows_without_duplicating_them(
     assert total == distinct == SMALL.executions
 
 
+class RepeatingReader:
+    """A platform reader that hands every batch over twice: a source (or a lookback) that
+    yields a row twice, which the merge must not turn into two raw rows unnoticed."""
+
+    def __init__(self, reader) -> None:
+        self.reader = reader
+
+    def batches(self, table, since, lookback):
+        for batch in self.reader.batches(table, since, lookback):
+            rows = batch.read_all() if hasattr(batch, "read_all") else batch
+            yield rows
+            yield rows
+
+    def __getattr__(self, name: str):
+        return getattr(self.reader, name)
+
+
+def _raw_check(name: str, table: str):
+    return next(
+        c
+        for c in raw_checks
+        if {k.name for k in c.check_keys} == {name}
+        and {k.asset_key.path[-1] for k in c.check_keys} == {table}
+    )
+
+
+def test_the_run_check_judges_what_the_load_merged_and_the_daily_check_every_row(
+    engine: Engine, warehouse: Path
+) -> None:
+    simulate(engine, SMALL)
+    results = ingest(engine, warehouse)
+    assert {r.duplicate_ids for r in results.values()} == {0}
+    hourly, daily = (
+        _raw_check("unique_ids", "executions"),
+        _raw_check("every_id_once", "executions"),
+    )
+    resource = Warehouse(path=str(warehouse))
+    assert hourly(warehouse=resource).passed and daily(warehouse=resource).passed
+    # New executions read by a source that repeats them: the merge inserts both copies.
+    simulate(engine, SimulationConfig(**{**SMALL.__dict__, "executions": 50, "seed": 7}))
+    reader = open_reader(url_of(engine))
+    try:
+        with connect_working(warehouse) as con:
+            result = load_table(con, RepeatingReader(reader), SOURCE_TABLES["executions"])
+    finally:
+        reader.close()
+    assert result.duplicate_ids == 50
+    check = hourly(warehouse=resource)
+    assert not check.passed and check.metadata["duplicate_ids"].value == 50
+    assert not daily(warehouse=resource).passed
+    # A duplicate the merge did not make (written by hand) is the daily check's to find.
+    with connect_working(warehouse) as con:
+        con.execute(
+            "DELETE FROM raw.executions WHERE id IN (SELECT id FROM raw.executions"
+            " GROUP BY id HAVING count(*) > 1) AND rowid NOT IN (SELECT min(rowid)"
+            " FROM raw.executions GROUP BY id)"
+        )
+        con.execute("INSERT INTO raw.executions SELECT * FROM raw.executions LIMIT 1")
+    ingest(engine, warehouse, tables=("executions",))
+    assert hourly(warehouse=resource).passed
+    check = daily(warehouse=resource)
+    assert not check.passed and check.metadata["duplicated_ids"].value == 1
+
+
 def test_rows_purged_from_the_platform_stay_in_the_warehouse(
     engine: Engine, warehouse: Path
 ) -> None:
@@ -261,9 +327,11 @@ def test_a_failed_run_changes_nothing_and_the_next_one_completes(
 KILL_SCRIPT = """
 import sys, time
 from pathlib import Path
+from pipelines.ingest.checks import raw_checks
 from pipelines.ingest.extract import open_reader
 from pipelines.ingest.load import load_table
 from pipelines.ingest.tables import SOURCE_TABLES
+from pipelines.resources import Warehouse
 from pipelines.warehouse.files import connect_working
 
 url, warehouse, marker = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])

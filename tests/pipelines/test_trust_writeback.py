@@ -336,8 +336,8 @@ def test_records_lost_on_the_platform_are_found_and_sent_again(platform: Platfor
         return ids
 
     checks, _ = run("daily_checks")
-    # The costly checks, and only those; both pass on a consistent platform.
-    assert set(checks) == {"platform_has_every_trust_record", "incremental_equals_full_recompute"}
+    # The costly checks; every one passes on a consistent platform, and none runs hourly.
+    assert {"platform_has_every_trust_record", "incremental_equals_full_recompute"} <= set(checks)
     assert all(c["passed"] for c in checks.values())
     hourly, _ = run("platform_pipeline")
     assert not set(checks) & set(hourly)
