@@ -1,12 +1,12 @@
 """Write trust back to the platform: ``agents.trust_score`` and seed 004's ``trust_records``.
 
 Every run sends the events whose ``seq`` is above the write-back cursor (pipelines/trust/
-cursor.py) in one platform transaction, streamed out of DuckDB in ``seq`` ranges of ``batch``
-events (memory holds one range), and moves the cursor after the commit. A crash before the
-commit leaves the platform as it was; a crash between the commit and the cursor's move sends
-the events again, which inserts nothing: records are keyed by ``record_id``. Because the
-trust model numbers every new or recomputed event above the cursor, nothing the warehouse
-holds can be left unsent.
+cursor.py), streamed out of DuckDB in ``seq`` ranges of ``batch`` events (memory holds one
+range), one short platform transaction per range, and moves the cursor once the last has
+committed. A crash part-way leaves the ranges committed so far on the platform and the cursor
+where it was: the next run sends them again, and the platform skips the records it has (they
+are keyed by ``record_id``). Because the trust model numbers every new or recomputed event
+above the cursor, nothing the warehouse holds can be left unsent.
 
 Then the platform's record count per model version is checked against the warehouse's (a
 shortfall re-sends everything), and every agent's platform score is compared with
@@ -115,8 +115,8 @@ def record_counts(con: duckdb.DuckDBPyConnection, engine: Engine) -> RecordCount
 def _send_from(
     con: duckdb.DuckDBPyConnection, engine: Engine, cursor: int, top: int, batch: int
 ) -> tuple[int, int]:
-    """Send the events with cursor < seq <= top in one platform transaction, then move the
-    cursor to ``top``. Returns (records sent, records inserted)."""
+    """Send the events with cursor < seq <= top (a platform transaction per range), then move
+    the cursor to ``top``. Returns (records sent, records inserted)."""
     if not _one(con, "pending_events", cursor, top):
         return 0, 0
 
@@ -128,5 +128,5 @@ def _send_from(
             low = high
 
     load = load_trust_records(engine, ranges())
-    advance_cursor(con, top, utcnow())  # only once the platform has committed
+    advance_cursor(con, top, utcnow())  # only once the platform has committed every range
     return load.received, load.inserted

@@ -222,3 +222,21 @@ def test_platform_reads_of_trust_records_never_wait_for_a_load(pg_engine: Engine
     loader.join()
     assert not waited, "the load waited for a lock held by a platform reader"
     assert outcome.get("load") == RecordLoad(30_000, 30_000), outcome
+
+
+def test_a_load_cut_short_keeps_its_committed_batches_and_a_resend_completes_it(
+    engine: Engine, agent: int
+) -> None:
+    """Each batch commits on its own: a failure part-way leaves the batches before it, and
+    sending everything again adds exactly the rest (the write-back's cursor has not moved)."""
+    first, second = records([f"c{i}" for i in range(30)], agent), records(["d1", "d2"], agent)
+
+    def cut_short():
+        yield first
+        raise RuntimeError("the warehouse went away")
+
+    with pytest.raises(RuntimeError, match="went away"):
+        load_trust_records(engine, cut_short())
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM trust_records")).scalar_one() == 30
+    assert load_trust_records(engine, [first, second]) == RecordLoad(32, 2)
