@@ -1,19 +1,23 @@
 """Shared fixtures: throwaway platform databases on real PostgreSQL and SQLite.
 
 PostgreSQL is the server on 127.0.0.1:5432 (``TEST_POSTGRES_URL`` overrides it). Each test run
-creates its own databases with a random prefix and drops them at the end. When the server is
+creates its own databases with a random prefix and drops them at the end; under pytest-xdist
+each worker process has its own prefix, template and databases. When the server is
 unreachable the PostgreSQL cases are skipped locally but fail under CI (``CI=true``), so a
 green CI run always means PostgreSQL was exercised.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
+from filelock import FileLock
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
@@ -119,9 +123,23 @@ def pg_engine(postgres: PostgresServer) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def published(tmp_path_factory: pytest.TempPathFactory):
-    """The published warehouse the dashboards and the SQL examples read (built once per test
-    run: tests/dashboards/conftest.py ``build``)."""
-    from tests.dashboards.conftest import build
+def published(tmp_path_factory: pytest.TempPathFactory, worker_id: str):
+    """The published warehouse the dashboards and the SQL examples read (tests/dashboards/
+    conftest.py ``build``), built once per test run: the first xdist worker to ask builds it
+    under a lock in the folder all workers share, the others read what it wrote."""
+    from tests.dashboards.conftest import Published, build
 
-    yield build(tmp_path_factory.mktemp("dashboards"))
+    if worker_id == "master":  # not under xdist (-n 0)
+        yield build(tmp_path_factory.mktemp("dashboards"))
+        return
+    root = tmp_path_factory.getbasetemp().parent / "dashboards-published"
+    with FileLock(f"{root}.lock"):
+        done = root / "built.json"
+        if not done.exists():
+            root.mkdir(exist_ok=True)
+            built = build(root)
+            done.write_text(
+                json.dumps({"warehouse": str(built.warehouse), "platform_url": built.platform_url})
+            )
+        recorded = json.loads(done.read_text())
+    yield Published(Path(recorded["warehouse"]), recorded["platform_url"])
