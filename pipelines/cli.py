@@ -17,7 +17,8 @@ import typer
 from rich.table import Table
 
 from pipelines.resources import DEFAULT_WAREHOUSE_PATH
-from platform_core.cli import console, db_app, simulate_cmd
+from platform_core.cli import console, db_app, setting_failed, simulate_cmd
+from platform_core.config import SettingError
 
 app = typer.Typer(
     help="AgentHub analytics: platform database, simulator and pipeline.", no_args_is_help=True
@@ -32,64 +33,90 @@ maintenance_app = typer.Typer(
 app.add_typer(maintenance_app, name="maintenance")
 
 
+VerboseOption = typer.Option(
+    False,
+    "--verbose",
+    "-v",
+    help="Dagster's full log on the console, stack traces included (otherwise one line per "
+    "asset message, and each failure's cause once).",
+)
+
+
+def _instance():
+    from dagster import DagsterInstance
+
+    return DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+
+
+def _fail(found: list, *, verbose: bool) -> typer.Exit:
+    """Print each cause of failure once (and where the trace is); the exit to raise: 2 when a
+    setting is wrong, 1 otherwise."""
+    from pipelines.cli_log import failure_summary
+
+    for line in failure_summary(found, verbose=verbose, recorded="DAGSTER_HOME" in os.environ):
+        console.print(line, highlight=False)
+    return typer.Exit(2 if found and all(f.setting for f in found) else 1)
+
+
 @maintenance_app.command("run")
 def maintenance_run(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Report what would be done; change nothing on the platform."
     ),
+    verbose: bool = VerboseOption,
 ) -> None:
     """Run the platform_maintenance job in-process (what the nightly schedule runs).
 
     Reads PLATFORM_DATABASE_URL, WAREHOUSE_PATH, ARCHIVE_DIR, EXECUTION_RETENTION_DAYS and
     METRICS_RETENTION_DAYS like the Dagster code location does.
     """
-    from dagster import DagsterInstance
-
+    from pipelines.cli_log import failures, run_config_loggers
     from pipelines.definitions import defs
     from pipelines.jobs import MAINTENANCE_JOB
-    from pipelines.run import INFO_LOGS
 
-    instance = (
-        DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
-    )
     console.print(f"[bold]> {MAINTENANCE_JOB}{' (dry run)' if dry_run else ''}")
     result = defs.resolve_job_def(MAINTENANCE_JOB).execute_in_process(
-        instance=instance,
+        instance=_instance(),
         raise_on_error=False,
-        run_config={**INFO_LOGS, "ops": {"maintenance": {"config": {"dry_run": dry_run}}}},
+        run_config={
+            **run_config_loggers(verbose=verbose),
+            "ops": {"maintenance": {"config": {"dry_run": dry_run}}},
+        },
     )
-    report = Table("asset", "figures")
-    for event in result.get_asset_materialization_events():
-        meta = event.materialization.metadata
-        report.add_row(
-            event.asset_key.to_user_string(),
-            ", ".join(
-                f"{k}={v.value}" for k, v in meta.items() if not isinstance(v.value, list | dict)
-            ),
-        )
-    console.print(report)
+    events = result.get_asset_materialization_events()
+    if events:
+        report = Table("asset", "figures")
+        for event in events:
+            meta = event.materialization.metadata
+            report.add_row(
+                event.asset_key.to_user_string(),
+                ", ".join(
+                    f"{k}={v.value}"
+                    for k, v in meta.items()
+                    if not isinstance(v.value, list | dict)
+                ),
+            )
+        console.print(report)
     if not result.success:
-        failed = [e.step_key for e in result.get_step_failure_events()]
-        console.print(f"[red]maintenance failed in {failed}; see the log above")
-        raise typer.Exit(1)
+        raise _fail(failures(result.all_events), verbose=verbose)
 
 
 @pipeline_app.command("run")
-def pipeline_run() -> None:
+def pipeline_run(verbose: bool = VerboseOption) -> None:
     """Bring the warehouse up to date and publish it (the schedule's and sensors' jobs).
 
     Reads PLATFORM_DATABASE_URL and WAREHOUSE_PATH like the Dagster code location does; with
     DAGSTER_HOME set, the runs are recorded there and show in the Dagster UI.
     """
     # Imported here, so `agenthub db` and `agenthub simulate` start without loading Dagster.
-    from dagster import DagsterInstance
-
+    from pipelines.cli_log import run_config_loggers
     from pipelines.run import run_pipeline
 
-    instance = (
-        DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else DagsterInstance.ephemeral()
+    outcome = run_pipeline(
+        _instance(),
+        say=lambda message: console.print(f"[bold]> {message}"),
+        run_config=run_config_loggers(verbose=verbose),
     )
-    outcome = run_pipeline(instance, say=lambda message: console.print(f"[bold]> {message}"))
     ingested = Table("ingested", "read", "inserted", "updated", "source rows", "seconds")
     built = Table("built", "figures")
     for key, meta in sorted(outcome.materializations.items()):
@@ -106,18 +133,17 @@ def pipeline_run() -> None:
                 if isinstance(v, int) and not isinstance(v, bool)
             )
             built.add_row(key, figures)
-    console.print(ingested)
-    console.print(built)
+    if ingested.row_count:
+        console.print(ingested)
+    if built.row_count:
+        console.print(built)
     for check in outcome.warnings:
         console.print(f"[yellow]check warning:[/yellow] {check}")
     for check in outcome.failed_checks:
         console.print(f"[red]check failed:[/red] {check}")
     if not outcome.success:
-        console.print(
-            f"[red]failed steps:[/red] {', '.join(outcome.failed_steps)}; the"
-            " published warehouse was left as it was"
-        )
-        raise typer.Exit(1)
+        console.print("The published warehouse was left as it was.")
+        raise _fail(outcome.failures, verbose=verbose)
     warehouse = os.environ.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH)
     console.print(f"published {warehouse}")
 
@@ -130,6 +156,7 @@ def demo(
     days: int = typer.Option(
         120, "--days", min=1, help="Days of history (longer than the 90-day retention)."
     ),
+    verbose: bool = VerboseOption,
 ) -> None:
     """From nothing to a platform, a warehouse and reports: migrate the platform database,
     simulate a history (a later run adds a little new activity), run the pipeline and the
@@ -139,12 +166,15 @@ def demo(
     """
     from pipelines.demo import DemoSize, run_demo
 
-    run_demo(
-        DemoSize(executions=executions, days=days),
-        say=console.print,
-        run_pipeline_cmd=pipeline_run,
-        run_maintenance_cmd=lambda: maintenance_run(dry_run=False),
-    )
+    try:
+        run_demo(
+            DemoSize(executions=executions, days=days),
+            say=console.print,
+            run_pipeline_cmd=lambda: pipeline_run(verbose=verbose),
+            run_maintenance_cmd=lambda: maintenance_run(dry_run=False, verbose=verbose),
+        )
+    except SettingError as exc:
+        raise setting_failed(exc) from exc
 
 
 @app.command("dashboard")

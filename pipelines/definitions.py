@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.cli_log import LOGGERS
 from pipelines.ingest.assets import raw_assets
 from pipelines.ingest.backlog import backlog_sensor
 from pipelines.ingest.checks import raw_checks
@@ -109,6 +110,7 @@ def build_defs(resources: dict[str, dg.ConfigurableResource] | None = None) -> d
         schedules=[hourly_pipeline, daily_checks_schedule, nightly_maintenance],
         sensors=[touched_days_sensor, publish_after_partitions, backlog_sensor(platform_pipeline)],
         resources=resources if resources is not None else build_resources(),
+        loggers=LOGGERS,
     )
 
 

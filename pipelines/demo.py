@@ -22,6 +22,7 @@ from sqlalchemy import Engine, text
 from pipelines.resources import DEFAULT_WAREHOUSE_PATH
 from platform_core import migrate
 from platform_core.config import database_url
+from platform_core.connect import open_platform, parse_platform_url
 from platform_core.db import make_engine, redacted
 from platform_core.sample_data import load_sample_data
 from platform_core.simulate import SimulationConfig, simulate
@@ -88,7 +89,10 @@ def prepare_platform(url: str | None, size: DemoSize, say: Say) -> tuple[Engine,
     """Migrate the platform database and simulate: the history on a first run, a little more
     activity after.
     Returns the engine and whether this was the first run."""
-    engine = make_engine(url)
+    if parse_platform_url(url).get_backend_name() == "sqlite":
+        engine = make_engine(url)  # the demo, like `agenthub db init`, may create the file
+    else:
+        engine = open_platform(url, schema=False)  # a server and database that answer
     say(f"platform database {redacted(database_url(url))}")
     migrate.upgrade(engine)
     load_sample_data(engine)

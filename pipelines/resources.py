@@ -19,17 +19,22 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from pydantic import Field, PrivateAttr
+from sqlalchemy import Engine
 
 from pipelines.ingest.extract import SourceReader, open_reader
 from pipelines.trust.model import TrustParameters
 from pipelines.warehouse.files import (
     Published,
+    check_memory_limit,
+    check_warehouse_path,
     connect_working,
     open_working,
     publish,
     set_memory_limit,
 )
-from platform_core.config import default_database_url
+from platform_core.config import SettingError, default_database_url
+from platform_core.connect import check_platform_database
+from platform_core.db import make_engine
 
 DEFAULT_WAREHOUSE_PATH = "data/warehouse.duckdb"
 #: DuckDB memory limits while ingesting and while building marts (Warehouse says why).
@@ -64,6 +69,17 @@ class PlatformDatabase(dg.ConfigurableResource):
         """The re-read window for mutable tables."""
         return timedelta(seconds=self.lookback_seconds)
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Refuse a platform database that is not there before any step touches it: one
+        message naming PLATFORM_DATABASE_URL and the next step (a misspelt SQLite path, a
+        missing PostgreSQL database, a URL that does not parse, an unmigrated schema),
+        instead of the same stack trace from every step, and never an empty file created."""
+        check_platform_database(self.url)
+
+    def engine(self) -> Engine:
+        """A SQLAlchemy engine on the platform database (the caller disposes of it)."""
+        return make_engine(self.url)
+
     @contextmanager
     def reader(self) -> Iterator[SourceReader]:
         """A streaming reader on the platform database, closed afterwards."""
@@ -78,9 +94,9 @@ def _number(value: str, variable: str) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise ValueError(f"{variable} must be a number, got {value!r}") from None
+        raise SettingError(variable, f"{value!r} is not a number.", "give a number.") from None
     if not math.isfinite(number):
-        raise ValueError(f"{variable} must be a finite number, got {value!r}")
+        raise SettingError(variable, f"{value!r} is not finite.", "give a finite number.")
     return number
 
 
@@ -104,6 +120,10 @@ class TrustModel(dg.ConfigurableResource):
     review_weight: str = Field(
         default="0.5", description="Weight of a review, >= 0 (TRUST_REVIEW_WEIGHT)."
     )
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Refuse a parameter that is not a number before any step runs."""
+        _ = self.parameters
 
     @property
     def parameters(self) -> TrustParameters:
@@ -147,14 +167,23 @@ class Warehouse(dg.ConfigurableResource):
         """Where readers open the warehouse."""
         return Path(self.path)
 
+    def check(self) -> None:
+        """Refuse settings that cannot work, naming the variable: a folder that does not
+        exist, a file that is not DuckDB's, a memory limit DuckDB cannot use."""
+        check_warehouse_path(self.path, default=DEFAULT_WAREHOUSE_PATH)
+        check_memory_limit(self.memory_limit, "WAREHOUSE_MEMORY_LIMIT")
+        check_memory_limit(self.marts_memory_limit, "WAREHOUSE_MARTS_MEMORY_LIMIT")
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """A run opens the working file once, at its first use, for all its steps.
+        """Check the settings; a run opens the working file once, at its first use, for all
+        its steps.
 
         Opening and closing the file in each of a run's ~50 steps cost 0.1-0.2 s apiece at
         500k executions (catalog load, checkpoint at close; bench/pipeline.py). Steps run one
         after another in one process (in_process_executor, one run at a time), and DuckDB
         allows one writing process per file anyway.
         """
+        self.check()
         self._in_run = True
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:

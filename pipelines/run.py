@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from pipelines.cli_log import Failure, failures, run_config_loggers
 from pipelines.definitions import defs as location_defs
 from pipelines.jobs import DAILY_JOB, PIPELINE_JOB, PUBLISH_JOB, touched_days_of_run
 from pipelines.partitions import daily_partitions
 from pipelines.warehouse.assets import PUBLISHED
 
-INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+#: Dagster's console logger at INFO: what ``--verbose`` and the tests see.
+INFO_LOGS = run_config_loggers(verbose=True)
 
 
 @dataclass
@@ -36,6 +38,8 @@ class PipelineRun:
     failed_checks: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
+    #: Each distinct cause of failure (a step, the resources, the run) once.
+    failures: list[Failure] = field(default_factory=list)
     touched_days: list[str] = field(default_factory=list)
 
     def absorb(self, result: dg.ExecuteInProcessResult) -> None:
@@ -54,20 +58,24 @@ class PipelineRun:
                 else:
                     self.failed_checks.append(name)
         self.failed_steps += [e.step_key for e in result.get_step_failure_events() if e.step_key]
+        self.failures += failures(result.all_events)
 
 
 def run_pipeline(
     instance: dg.DagsterInstance | None = None,
     say: Callable[[str], None] = lambda _message: None,
     defs: dg.Definitions | None = None,
+    run_config: dict | None = None,
 ) -> PipelineRun:
     """Execute the code location's jobs in this process, as the schedule and sensors would.
 
     ``defs`` defaults to the code location's own (resources from the environment); tests
-    pass ``build_defs(their resources)``.
+    pass ``build_defs(their resources)``. ``run_config`` chooses the loggers (default:
+    Dagster's console at INFO; the commands pass :func:`run_config_loggers`).
     """
     instance = instance or dg.DagsterInstance.get()
     defs = defs or location_defs
+    logs = run_config if run_config is not None else INFO_LOGS
     outcome = PipelineRun()
     say("platform_pipeline: ingest, quarantine, staging, trust, all-time marts")
     job = defs.resolve_job_def(PIPELINE_JOB)
@@ -81,9 +89,7 @@ def run_pipeline(
             if key.asset_key != PUBLISHED
         },
     )
-    main = unpublished.execute_in_process(
-        instance=instance, raise_on_error=False, run_config=INFO_LOGS
-    )
+    main = unpublished.execute_in_process(instance=instance, raise_on_error=False, run_config=logs)
     outcome.absorb(main)
     if not main.success:
         return outcome
@@ -95,7 +101,7 @@ def run_pipeline(
         daily = defs.resolve_job_def(DAILY_JOB).execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config=INFO_LOGS,
+            run_config=logs,
             tags={
                 "dagster/asset_partition_range_start": days[0],
                 "dagster/asset_partition_range_end": days[-1],
@@ -107,7 +113,7 @@ def run_pipeline(
     say("publish_warehouse")
     outcome.absorb(
         defs.resolve_job_def(PUBLISH_JOB).execute_in_process(
-            instance=instance, raise_on_error=False, run_config=INFO_LOGS
+            instance=instance, raise_on_error=False, run_config=logs
         )
     )
     return outcome

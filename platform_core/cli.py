@@ -16,7 +16,8 @@ from rich.table import Table
 from sqlalchemy import Engine, func, select
 
 from platform_core import migrate
-from platform_core.config import database_url
+from platform_core.config import SettingError, database_url
+from platform_core.connect import open_platform, parse_platform_url
 from platform_core.db import make_engine, redacted
 from platform_core.models import Agent, AgentMetric, AgentReview, Execution, Hiring, User
 from platform_core.sample_data import load_sample_data
@@ -39,16 +40,31 @@ UrlOption = Annotated[
 ]
 
 
-def _engine(url: str | None) -> Engine:
-    engine = make_engine(url)
+def setting_failed(exc: SettingError) -> typer.Exit:
+    """Print a setting's error (variable, problem, next step) and the exit to raise."""
+    console.print(f"[red]error:[/red] {exc}", highlight=False)
+    return typer.Exit(2)
+
+
+def _engine(url: str | None, *, create: bool = False, schema: bool = False) -> Engine:
+    """The platform database; only ``create`` (``db init``) may make a new SQLite file."""
+    try:
+        if create:
+            parse_platform_url(url)
+            engine = make_engine(url)
+        else:
+            engine = open_platform(url, schema=schema)
+    except SettingError as exc:
+        raise setting_failed(exc) from exc
     console.print(f"platform database: [bold]{redacted(database_url(url))}[/bold]")
     return engine
 
 
 @db_app.command("init")
 def db_init(database_url_: UrlOption = None) -> None:
-    """Migrate the platform database to the newest schema and load seed 000's sample data."""
-    engine = _engine(database_url_)
+    """Create (SQLite) or migrate the platform database to the newest schema and load seed
+    000's sample data. The only command that creates a database file."""
+    engine = _engine(database_url_, create=True)
     migrate.upgrade(engine)
     loaded = load_sample_data(engine)
     console.print(
@@ -126,7 +142,7 @@ def simulate_cmd(
         config.validate()
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    engine = _engine(database_url_)
+    engine = _engine(database_url_, schema=True)
     with Progress(
         TextColumn("{task.description:<14}"),
         BarColumn(),

@@ -30,3 +30,17 @@ def database_url(explicit: str | None = None) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
+
+
+class SettingError(ValueError):
+    """A setting that cannot work: which variable, what is wrong, what to do next.
+
+    Printed as it is by the commands (a few lines, never a password); the pipeline's
+    resources raise it too, so the Dagster UI shows the same sentence.
+    """
+
+    def __init__(self, variable: str, problem: str, next_step: str) -> None:
+        super().__init__(f"{variable}: {problem}\nNext: {next_step}")
+        self.variable = variable
+        self.problem = problem
+        self.next_step = next_step

@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 import adbc_driver_postgresql.dbapi as adbc_pg
@@ -150,10 +151,13 @@ class SqliteReader:
     """``sqlite3`` reader building typed Arrow batches, tolerant of SQLite's loose typing."""
 
     def __init__(self, path: str) -> None:
-        # Not ``mode=ro``: a WAL database whose last writer has closed has no -shm file, and a
-        # read-only open cannot create it. The ingest only ever reads through this connection.
+        # ``mode=rw``, not ``ro``: a WAL database whose last writer has closed has no -shm
+        # file, and a read-only open cannot create it; the ingest only ever reads through this
+        # connection. Not the default ``rwc`` either: a misspelt path must fail, not create an
+        # empty database.
         self.path = path
-        self.conn = sqlite3.connect(path, timeout=30)
+        uri = f"{Path(path).absolute().as_uri()}?mode=rw"
+        self.conn = sqlite3.connect(uri, uri=True, timeout=30)
         self.conn.text_factory = _decode_tolerant
 
     def fork(self) -> SqliteReader:

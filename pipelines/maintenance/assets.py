@@ -37,7 +37,6 @@ from pipelines.maintenance.reports import (
 from pipelines.maintenance.settings import Maintenance
 from pipelines.resources import PlatformDatabase, Warehouse
 from pipelines.sql_files import run_model
-from platform_core.db import make_engine
 from platform_core.models import utcnow
 from platform_core.service import PlatformService
 
@@ -133,7 +132,7 @@ def maintenance(
 ) -> Iterator[dg.MaterializeResult]:
     """Archive and purge, VACUUM, expire hirings, repair counters, report (see module doc)."""
     now, dry, run_id = utcnow(), config.dry_run, context.run.run_id
-    engine = make_engine(platform_db.url)
+    engine = platform_db.engine()
     archive_dir = maintenance.archive_path
     log = context.log.info
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
+
+from platform_core.config import SettingError
 
 DEFAULT_ARCHIVE_DIR = "data/archive"
 
@@ -15,10 +18,36 @@ def _days(value: str, variable: str) -> int:
     try:
         days = int(value)
     except ValueError:
-        raise ValueError(f"{variable} must be a whole number of days, got {value!r}") from None
+        raise SettingError(
+            variable, f"{value!r} is not a whole number of days.", "give a number like 90."
+        ) from None
     if days < 1:
-        raise ValueError(f"{variable} must be at least 1 day, got {days}")
+        raise SettingError(variable, f"{days} days keeps nothing.", "give at least 1 day.")
     return days
+
+
+def check_archive_dir(value: str) -> Path:
+    """``ARCHIVE_DIR`` as a folder the archive can be written to, or a SettingError. The
+    default is created; a folder named by hand must exist or have an existing parent, so a
+    typo fails instead of archiving into a new tree nobody reads."""
+    path = Path(value)
+    variable = "ARCHIVE_DIR"
+    if path.exists() and not path.is_dir():
+        raise SettingError(variable, f"{path} is a file, not a folder.", "point it at a folder.")
+    if value != DEFAULT_ARCHIVE_DIR and not path.exists() and not path.parent.is_dir():
+        raise SettingError(
+            variable,
+            f"neither {path} nor its folder {path.parent} exists (nothing was created).",
+            f"check the path for a typo, or create it (mkdir -p {path}).",
+        )
+    existing = path if path.is_dir() else path.parent
+    if existing.is_dir() and not os.access(existing, os.W_OK):
+        raise SettingError(
+            variable,
+            f"{existing} is not writable by this user.",
+            "fix its permissions or choose another folder.",
+        )
+    return path
 
 
 class Maintenance(dg.ConfigurableResource):
@@ -44,6 +73,12 @@ class Maintenance(dg.ConfigurableResource):
         description="Rows per archive batch: one platform transaction each, so platform "
         "writers never wait long.",
     )
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Refuse settings that cannot work before anything is archived or purged."""
+        check_archive_dir(self.archive_dir)
+        _days(self.execution_retention_days, "EXECUTION_RETENTION_DAYS")
+        _days(self.metrics_retention_days, "METRICS_RETENTION_DAYS")
 
     @property
     def archive_path(self) -> Path:

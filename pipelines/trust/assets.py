@@ -9,7 +9,6 @@ from pipelines.sql_assets import asset_deps, asset_key, definition_metadata
 from pipelines.sql_models import load_graph
 from pipelines.trust.model import update_trust
 from pipelines.trust.writeback import write_back
-from platform_core.db import make_engine
 from platform_core.models import utcnow
 
 GRAPH = load_graph()
@@ -106,7 +105,7 @@ def trust_records(
     platform_db: PlatformDatabase,
 ) -> dg.MaterializeResult:
     """Send the trust events not yet on the platform and align every agent's score."""
-    engine = make_engine(platform_db.url)
+    engine = platform_db.engine()
     try:
         with warehouse.connect(marts=True) as con:
             result = write_back(con, engine, resend_all=config.resend_all)

@@ -16,7 +16,6 @@ from pipelines.trust.assets import WRITEBACK
 from pipelines.trust.cursor import read_cursor
 from pipelines.trust.model import recompute_matches
 from pipelines.trust.writeback import QUERIES, record_counts
-from platform_core.db import make_engine
 from platform_core.trust_writes import score_changes, stored_trust_scores, trust_record_ids
 
 SAMPLE = 10
@@ -77,7 +76,7 @@ def platform_agrees_with_warehouse(
     warehouse: Warehouse, platform_db: PlatformDatabase
 ) -> dg.AssetCheckResult:
     """Scores exactly, records by version and count: cheap enough for every run."""
-    engine = make_engine(platform_db.url)
+    engine = platform_db.engine()
     try:
         with warehouse.connect(marts=True) as con:
             scores = dict(con.execute(QUERIES["scores"]).fetchall())
@@ -116,7 +115,7 @@ def platform_has_every_trust_record(
     warehouse: Warehouse, platform_db: PlatformDatabase
 ) -> dg.AssetCheckResult:
     """Anti-join the warehouse's record ids against the platform's."""
-    engine = make_engine(platform_db.url)
+    engine = platform_db.engine()
     try:
         with warehouse.connect(marts=True) as con:
             versions = [

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+
+from platform_core.config import SettingError
 
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "ops")
 
@@ -128,12 +131,15 @@ def move_to_intermediate(con: duckdb.DuckDBPyConnection) -> None:
 def _lock_timeout() -> float:
     """Seconds to wait for the working file (``WAREHOUSE_LOCK_TIMEOUT_S``, default 1800)."""
     value = os.environ.get("WAREHOUSE_LOCK_TIMEOUT_S", "1800")
+    variable = "WAREHOUSE_LOCK_TIMEOUT_S"
     try:
         seconds = float(value)
     except ValueError:
-        raise ValueError(f"WAREHOUSE_LOCK_TIMEOUT_S must be a number, got {value!r}") from None
+        raise SettingError(
+            variable, f"{value!r} is not a number.", "give seconds, e.g. 1800."
+        ) from None
     if not seconds >= 0:
-        raise ValueError(f"WAREHOUSE_LOCK_TIMEOUT_S must be >= 0, got {value!r}")
+        raise SettingError(variable, f"{value!r} is negative.", "give seconds, e.g. 1800.")
     return seconds
 
 
@@ -199,12 +205,82 @@ def convert_storage(path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _checked_size(value: str) -> str:
-    # Settings cannot be bound as parameters; accept only a plain size like 512MB or 2GB.
-    number = value.upper().removesuffix("IB").removesuffix("B").rstrip("KMGT")
-    if not number.replace(".", "", 1).isdigit():
-        raise ValueError(f"memory_limit must look like '512MB' or '2GB', got {value!r}")
-    return value
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]I?B)\s*$", re.IGNORECASE)
+_UNIT_BYTES = {
+    **{f"{u}B": 1000 ** (i + 1) for i, u in enumerate("KMGT")},
+    **{f"{u}IB": 1024 ** (i + 1) for i, u in enumerate("KMGT")},
+}
+#: Below this, DuckDB cannot hold the pipeline's working set even when spilling.
+MIN_MEMORY_LIMIT_BYTES = 64 * 1000**2
+
+
+def _checked_size(value: str, variable: str = "memory_limit") -> str:
+    """A plain size like 512MB or 2GB (settings cannot be bound as parameters, so nothing
+    else may reach the SET statement), or a SettingError naming ``variable``."""
+    match = _SIZE.match(value)
+    if not match:
+        raise SettingError(variable, f"{value!r} is not a size.", "give a size like 512MB or 2GB.")
+    number, unit = float(match.group(1)), match.group(2).upper()
+    if number * _UNIT_BYTES[unit] < MIN_MEMORY_LIMIT_BYTES:
+        raise SettingError(
+            variable,
+            f"{value!r} is too small for the pipeline (DuckDB needs at least 64MB here).",
+            "give a size like 512MB or 2GB.",
+        )
+    return f"{match.group(1)}{unit}"
+
+
+def check_memory_limit(value: str, variable: str) -> str:
+    """``value`` as a DuckDB memory limit, or a SettingError naming ``variable``."""
+    return _checked_size(value, variable)
+
+
+#: Bytes 8 to 12 of every DuckDB database file.
+DUCKDB_MAGIC = b"DUCK"
+
+
+def _is_duckdb_file(path: Path) -> bool:
+    if path.stat().st_size == 0:
+        return True  # an empty file becomes a new database
+    with open(path, "rb") as handle:
+        return handle.read(12)[8:12] == DUCKDB_MAGIC
+
+
+def check_warehouse_path(value: str, *, default: str) -> Path:
+    """``WAREHOUSE_PATH`` as a path the pipeline can publish to, or a SettingError.
+
+    The default's folder is created (the embedded setup works with nothing set); a folder
+    named by hand must exist, so a typo fails instead of growing a new tree somewhere.
+    """
+    path = Path(value)
+    variable = "WAREHOUSE_PATH"
+    if path.is_dir():
+        raise SettingError(
+            variable,
+            f"{path} is a folder; the warehouse is a file.",
+            "point it at a file, e.g. data/warehouse.duckdb.",
+        )
+    if value != default and not path.parent.is_dir():
+        raise SettingError(
+            variable,
+            f"the folder {path.parent} does not exist (nothing was created).",
+            f"check the path for a typo, or create the folder (mkdir -p {path.parent}).",
+        )
+    for candidate in (path, working_path(path)):
+        if candidate.is_file() and not _is_duckdb_file(candidate):
+            raise SettingError(
+                variable,
+                f"{candidate} exists and is not a DuckDB database.",
+                "point it at another file name, or move that file away.",
+            )
+    folder = path.parent if path.parent.is_dir() else None
+    if folder is not None and not os.access(folder, os.W_OK):
+        raise SettingError(
+            variable,
+            f"the folder {folder} is not writable by this user.",
+            "fix its permissions or choose another folder.",
+        )
+    return path
 
 
 @dataclass(frozen=True)

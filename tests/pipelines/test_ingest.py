@@ -445,6 +445,7 @@ def test_invalid_utf8_lands_visible_and_quarantined_and_runs_stay_green(
         raw_conn.execute("UPDATE users SET full_name = CAST(X'4aff6fc3' AS TEXT) WHERE id = 2")
     raw_conn.close()
     warehouse = tmp_path / "wh" / "warehouse.duckdb"
+    warehouse.parent.mkdir()  # a WAREHOUSE_PATH set by hand names an existing folder
     defs = defs_on(engine, warehouse)
     for _ in range(2):  # the next run too: nothing sticks
         outcome = run_pipeline(dg.DagsterInstance.ephemeral(), defs=defs)

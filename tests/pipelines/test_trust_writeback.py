@@ -226,7 +226,7 @@ def test_trust_parameters_come_from_the_environment(monkeypatch: pytest.MonkeyPa
     assert TrustModel(half_life_days="3.5", timeout_weight="2").parameters.version == (
         "beta-h3.5-t2-r0.5"
     )
-    with pytest.raises(ValueError, match="TRUST_HALF_LIFE_DAYS must be a number, got 'week'"):
+    with pytest.raises(ValueError, match="TRUST_HALF_LIFE_DAYS: 'week' is not a number"):
         _ = TrustModel(half_life_days="week").parameters
     with pytest.raises(ValueError, match="finite"):
         _ = TrustModel(review_weight="nan").parameters
