@@ -2,8 +2,8 @@
 
 * ``agenthub db …`` and ``agenthub simulate``: the platform's own commands
   (platform_core/cli.py, which imports nothing from the pipeline);
-* ``agenthub pipeline run``, ``agenthub maintenance run`` and ``agenthub dashboard``: the
-  pipeline's and the dashboards', here;
+* ``agenthub pipeline run``, ``agenthub maintenance run``, ``agenthub checks run`` and
+  ``agenthub dashboard``: the pipeline's and the dashboards', here;
 * ``agenthub demo``: all of it once, from an empty folder (what ``make demo`` runs).
 
 The arrows point one way: this module imports the platform core, never the reverse.
@@ -99,6 +99,59 @@ def maintenance_run(
         console.print(report)
     if not result.success:
         raise _fail(failures(result.all_events), verbose=verbose)
+
+
+checks_app = typer.Typer(
+    help="The checks that read whole histories (the daily_checks job).", no_args_is_help=True
+)
+app.add_typer(checks_app, name="checks")
+
+
+@checks_app.command("run")
+def checks_run(verbose: bool = VerboseOption) -> None:
+    """Run the daily_checks job in-process (what the daily_full_checks schedule runs): every
+    raw id, every grain over whole tables, the all-days reconciliations, trust recomputed
+    from every event, every platform trust record. Exits 1 when a check fails."""
+    from dagster import AssetCheckSeverity
+
+    from pipelines.cli_log import failures, run_config_loggers
+    from pipelines.definitions import defs
+    from pipelines.jobs import CHECKS_JOB
+
+    console.print(f"[bold]> {CHECKS_JOB}")
+    result = defs.resolve_job_def(CHECKS_JOB).execute_in_process(
+        instance=_instance(), raise_on_error=False, run_config=run_config_loggers(verbose=verbose)
+    )
+    evaluations = sorted(
+        result.get_asset_check_evaluations(),
+        key=lambda e: (e.asset_key.to_user_string(), e.check_name),
+    )
+    table = Table("asset", "check", "result", "figures")
+    for e in evaluations:
+        outcome = (
+            "passed"
+            if e.passed
+            else (
+                "[yellow]warn[/yellow]"
+                if e.severity == AssetCheckSeverity.WARN
+                else "[red]FAILED[/red]"
+            )
+        )
+        figures = ", ".join(
+            f"{k}={v.value:,}" if isinstance(v.value, int) else f"{k}={v.value}"
+            for k, v in e.metadata.items()
+            if isinstance(v.value, int | float | str) and not isinstance(v.value, bool)
+        )
+        table.add_row(e.asset_key.to_user_string(), e.check_name, outcome, figures)
+    if evaluations:
+        console.print(table)
+    failed = [e for e in evaluations if not e.passed and e.severity != AssetCheckSeverity.WARN]
+    if not result.success:
+        raise _fail(failures(result.all_events), verbose=verbose)
+    if failed:
+        console.print(f"[red]{len(failed)} check(s) failed[/red]")
+        raise typer.Exit(1)
+    console.print(f"{len(evaluations)} checks passed")
 
 
 @pipeline_app.command("run")

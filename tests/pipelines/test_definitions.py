@@ -151,6 +151,10 @@ def test_agenthub_pipeline_run_publishes_the_warehouse(
     result = runner.invoke(app, ["pipeline", "run"])
     assert result.exit_code == 0, result.output
     assert "raw/executions" in result.output
+    # The daily checks, as an operator starts them: every one passes on what the run built.
+    checks = runner.invoke(app, ["checks", "run"])
+    assert checks.exit_code == 0, checks.output
+    assert "checks passed" in checks.output and "FAILED" not in checks.output
     published = tmp_path / "data" / "warehouse.duckdb"
     con = duckdb.connect(str(published), read_only=True)
     try:

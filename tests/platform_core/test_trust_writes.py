@@ -240,3 +240,25 @@ def test_a_load_cut_short_keeps_its_committed_batches_and_a_resend_completes_it(
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM trust_records")).scalar_one() == 30
     assert load_trust_records(engine, [first, second]) == RecordLoad(32, 2)
+
+
+def test_a_load_that_outgrows_the_statistics_refreshes_them(pg_engine: Engine) -> None:
+    """Statistics taken while trust_records was empty would keep the platform's own queries
+    planning for an empty table while a first load fills it: the load ANALYZEs the table
+    once it has more than doubled."""
+    load_sample_data(pg_engine)
+    with pg_engine.connect() as conn:
+        agent = conn.execute(text("SELECT min(id) FROM agents")).scalar_one()
+    with pg_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE trust_records"))
+
+    def known_rows() -> float:
+        with pg_engine.connect() as conn:
+            return conn.execute(
+                text("SELECT reltuples FROM pg_class WHERE relname = 'trust_records'")
+            ).scalar_one()
+
+    assert known_rows() == 0
+    ids = [f"g{i:05d}" for i in range(60_000)]
+    load_trust_records(pg_engine, [records(ids[:30_000], agent), records(ids[30_000:], agent)])
+    assert known_rows() == 60_000
