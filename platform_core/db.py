@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -31,6 +31,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # SQLAlchemy emits BEGIN itself (_sqlite_begin), so a transaction can take the write
+    # lock at its start: pysqlite's own BEGIN is always DEFERRED.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
+
+
+def for_writing(engine: Engine) -> Engine:
+    """The engine whose transactions read and then write, safely on both databases.
+
+    SQLite allows one writer; a DEFERRED transaction takes the write lock only at its first
+    write, so what it read before may have changed by then (a counter repaired from a value
+    a concurrent execution had already moved). Transactions of this engine begin IMMEDIATE:
+    they hold the lock from their first read, and other writers wait for them. PostgreSQL
+    gets its locks from the statements (``SELECT ... FOR UPDATE``); nothing changes there.
+    """
+    return engine.execution_options(sqlite_begin="IMMEDIATE") if is_sqlite(engine) else engine
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -46,6 +66,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(resolved, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(resolved, **kwargs)

@@ -38,15 +38,14 @@ def _migration_connection(engine: Engine) -> Iterator[Connection]:
     sqlite = is_sqlite(engine)
     with engine.connect() as conn:
         if sqlite:
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            conn.commit()
+            # On the driver's connection: SQLAlchemy would BEGIN first (platform_core/db.py).
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         try:
             with conn.begin():
                 yield conn
         finally:
             if sqlite:
-                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-                conn.commit()
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -15,9 +15,11 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -57,8 +59,23 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class SeedBase(Base):
-    """Seed 000's common fields: ``id`` (indexed), ``created_at``, ``updated_at``."""
+class ChangeCaptured:
+    """``change_id``: set by the database itself on every insert and update, in the order
+    transactions commit (migration 0004), so the warehouse's ingest reads every committed
+    change exactly once, however late it commits. Never written by the application."""
+
+    change_id: Mapped[int | None] = mapped_column(
+        BigInteger,
+        nullable=True,
+        index=True,
+        server_default=FetchedValue(),
+        server_onupdate=FetchedValue(),
+    )
+
+
+class SeedBase(ChangeCaptured, Base):
+    """Seed 000's common fields: ``id`` (indexed), ``created_at``, ``updated_at``; and the
+    change capture every mirrored table carries."""
 
     __abstract__ = True
 
@@ -73,6 +90,8 @@ class User(SeedBase):
     """A user account (seed 000 ``users``)."""
 
     __tablename__ = "users"
+    # Deleted rows' ids are never handed out again on SQLite (migration 0004).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     username: Mapped[str] = mapped_column(String(50), unique=True, index=True, nullable=False)
     email: Mapped[str] = mapped_column(String(255), unique=True, index=True, nullable=False)
@@ -99,6 +118,7 @@ class Agent(SeedBase):
     __table_args__ = (
         Index("idx_agents_status_public", "status", "is_public"),
         CheckConstraint("trust_score >= 0 AND trust_score <= 1", name="trust_score_range"),
+        {"sqlite_autoincrement": True},
     )
 
     name: Mapped[str] = mapped_column(String(255), index=True, nullable=False)
@@ -152,6 +172,7 @@ class Hiring(SeedBase):
     __table_args__ = (
         # The ingest reads hirings by an (updated_at, id) watermark.
         Index("idx_hirings_updated_id", "updated_at", "id"),
+        {"sqlite_autoincrement": True},
     )
 
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True, nullable=False)
@@ -204,7 +225,7 @@ class Execution(SeedBase):
     acp_session_id: Mapped[str | None] = mapped_column(String(64))
 
 
-class AgentMetric(Base):
+class AgentMetric(ChangeCaptured, Base):
     """One point of an agent's metric time series (seed 001 ``metrics``, keyed to agents).
 
     Append-only: points are never updated, so the ingest reads them by ``id``.
@@ -225,7 +246,7 @@ class AgentMetric(Base):
     tags: Mapped[Any | None] = mapped_column(Json)
 
 
-class TrustRecord(Base):
+class TrustRecord(ChangeCaptured, Base):
     """One change of an agent's trust score (seed 004 ``trust_records``, the audit trail).
 
     ``record_id`` is derived from the source event, so writing the same change twice is
@@ -236,6 +257,7 @@ class TrustRecord(Base):
     __table_args__ = (
         Index("idx_trust_records_agent", "agent_id"),
         Index("idx_trust_records_agent_date", "agent_id", text("created_at DESC")),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -267,6 +289,7 @@ class AgentReview(SeedBase):
         Index("idx_agent_reviews_rating", "rating"),
         Index("idx_reviews_agent_rating", "agent_id", "rating"),
         Index("idx_agent_reviews_updated_id", "updated_at", "id"),
+        {"sqlite_autoincrement": True},
     )
 
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), nullable=False)

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from platform_core.db import session_factory
+from platform_core.db import for_writing, session_factory
 from platform_core.errors import ConflictError, NotFoundError, ValidationError
 from platform_core.models import (
     Agent,
@@ -61,7 +61,9 @@ class PlatformService:
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
         self.engine = engine
-        self._sessions = session_factory(engine)
+        # Service transactions read, then write (counters, statuses): on SQLite they take
+        # the write lock at BEGIN, so nothing they read can change before they write.
+        self._sessions = session_factory(for_writing(engine))
         self._clock = clock
 
     @contextmanager

@@ -12,8 +12,9 @@ Seed 000 keeps ``agents.total_hires``, ``total_executions``, ``average_rating`` 
   included (the service stamps it when it queues an execution); NULL without executions.
 
 One pass finds the rows whose stored value differs (set-based, a few queries). Each drifted
-row is then repaired in its own short transaction: on PostgreSQL the row is locked first and
-its truth counted again afterwards, so an execution queued concurrently (the service inserts it
+row is then repaired in its own short transaction: the row is locked first (PostgreSQL: ``FOR
+UPDATE``; SQLite: the transaction begins IMMEDIATE, holding the one write lock) and its truth
+counted again afterwards, so an execution queued concurrently (the service inserts it
 and increments the counter in one transaction, the increment waiting for our lock) is counted
 exactly once: either already committed and seen by our count, or incremented after our write.
 Only rows that still differ are written, with ``updated_at`` so the warehouse re-reads them.
@@ -30,7 +31,7 @@ from typing import Any
 import duckdb
 from sqlalchemy import Connection, Engine, func, select, update
 
-from platform_core.db import is_sqlite
+from platform_core.db import for_writing, is_sqlite
 from platform_core.models import Agent, AgentReview, Execution, Hiring
 
 #: (table, column) pairs repaired, in report order.
@@ -184,8 +185,9 @@ def repair_counters(
         return found
     repaired: list[Drift] = []
     lock = not is_sqlite(engine)
+    writer = for_writing(engine)  # SQLite: the write lock before the row is read again
     for table, row_id in dict.fromkeys((d.table_name, d.row_id) for d in found):
-        with engine.begin() as conn:
+        with writer.begin() as conn:
             stored = _stored(conn, table, row_id, lock=lock).get(row_id)
             if stored is None:  # deleted meanwhile
                 continue

@@ -58,7 +58,7 @@ def test_init_simulate_status_reset(empty_engine: Engine) -> None:
     assert _count(empty_engine, Execution) == 3000
 
     status = runner.invoke(app, ["db", "status"], env=env)
-    assert "3,000" in status.output and "revision 0003" in status.output
+    assert "3,000" in status.output and "revision 0004" in status.output
 
     assert runner.invoke(app, ["db", "reset"], env=env, input="n\n").exit_code == 1
     assert _count(empty_engine, Execution) == 3000

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from platform_core import migrate
+from platform_core.db import make_engine
 from platform_core.models import Base
 
 ALL_TABLES = {
@@ -23,7 +24,8 @@ ALL_TABLES = {
 
 
 def _tables(engine: Engine) -> set[str]:
-    return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    # change_clock is SQLite's commit counter for change capture (migration 0004), no model.
+    return set(inspect(engine).get_table_names()) - {"alembic_version", "change_clock"}
 
 
 def test_upgrade_head_downgrade_base_round_trip(empty_engine: Engine) -> None:
@@ -55,6 +57,8 @@ def test_models_match_the_migrated_schema(engine: Engine) -> None:
                 d[0] in ("add_index", "remove_index")
                 and d[1].name in ("idx_agent_metrics_recorded_at", "idx_trust_records_agent_date")
             )
+            # SQLite's commit counter for change capture (migration 0004) has no model.
+            and not (d[0] == "remove_table" and d[1].name == "change_clock")
         ]
     assert diff == []
 
@@ -120,8 +124,9 @@ def test_upgrading_a_sqlite_platform_keeps_its_rows_indexes_and_stops_reusing_id
         conn.execute(text(EXECUTION), {"key": "kept"})
         conn.execute(text(METRIC))
     before = {t: inspect(engine).get_indexes(t) for t in ("executions", "agent_metrics")}
-    migrate.upgrade(engine)
+    migrate.upgrade(engine, "0003")
     after = {t: inspect(engine).get_indexes(t) for t in ("executions", "agent_metrics")}
+    migrate.upgrade(engine)  # and on to the newest revision, rows kept
     with engine.connect() as conn:
         assert conn.execute(text("SELECT id, execution_id FROM executions")).all() == [(1, "kept")]
         assert conn.scalar(text("SELECT count(*) FROM agent_metrics")) == 1
@@ -133,3 +138,53 @@ def test_upgrading_a_sqlite_platform_keeps_its_rows_indexes_and_stops_reusing_id
     for table, (purged, new) in _purge_newest_then_insert(engine).items():
         assert new > purged, table
     engine.dispose()
+
+
+def test_sqlite_writing_transactions_hold_the_write_lock_from_their_first_read(tmp_path) -> None:
+    """A read-then-write transaction (counter repair, hiring expiry, the service) must hold
+    SQLite's one write lock from its start: otherwise a concurrent writer can change what it
+    read before it writes (a lost increment). Another writer is refused while it is open."""
+    import sqlite3
+
+    from platform_core.db import for_writing
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'platform.db'}")
+    migrate.upgrade(engine)
+    with for_writing(engine).begin() as conn:
+        conn.execute(text("SELECT count(*) FROM agents")).scalar_one()  # a read, no write yet
+        other = sqlite3.connect(tmp_path / "platform.db", timeout=0.2)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("UPDATE change_clock SET value = value WHERE id = 1")
+        other.close()
+    # A plain (read) transaction leaves the lock to writers.
+    with engine.connect() as conn:
+        conn.execute(text("SELECT count(*) FROM agents")).scalar_one()
+        other = sqlite3.connect(tmp_path / "platform.db", timeout=0.2)
+        other.execute("UPDATE change_clock SET value = value WHERE id = 1")
+        other.commit()
+        other.close()
+    engine.dispose()
+
+
+def test_an_id_deleted_by_hand_is_never_handed_out_again(engine: Engine) -> None:
+    """The warehouse keys every mirrored row by id: a new row taking a deleted row's id would
+    be merged into it (a review of another agent took a deleted agent's review's id, and its
+    trust event the same record_id). Both databases, every mirrored table but the two above."""
+    user = (
+        "INSERT INTO users (created_at, updated_at, username, email)"
+        " VALUES ('2024-01-01', '2024-01-01', :key, :email)"
+    )
+    with engine.begin() as conn:
+        conn.execute(text(AGENT))
+        newest = {}
+        for key in ("u1", "u2"):
+            conn.execute(text(user), {"key": key, "email": f"{key}@x.io"})
+        newest["users"] = conn.scalar(text("SELECT max(id) FROM users"))
+        conn.execute(text(AGENT))
+        newest["agents"] = conn.scalar(text("SELECT max(id) FROM agents"))
+        conn.execute(text("DELETE FROM users WHERE id = :i"), {"i": newest["users"]})
+        conn.execute(text("DELETE FROM agents WHERE id = :i"), {"i": newest["agents"]})
+        conn.execute(text(user), {"key": "u3", "email": "u3@x.io"})
+        conn.execute(text(AGENT))
+        assert conn.scalar(text("SELECT max(id) FROM users")) > newest["users"]
+        assert conn.scalar(text("SELECT max(id) FROM agents")) > newest["agents"]
