@@ -9,6 +9,8 @@ import dagster as dg
 #: UTC days, from the start of the platform's history to today (the current day included, so
 #: today's activity rolls up as it comes in).
 daily_partitions = dg.DailyPartitionsDefinition(start_date="2025-01-01", end_offset=1)
+#: The first of them, bound as ``$first_day`` in sql/ (days before it are no partition).
+FIRST_PARTITION_DAY: date = daily_partitions.start.date()
 
 
 def day_range(context: dg.AssetExecutionContext) -> tuple[date, date]:

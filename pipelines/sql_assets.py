@@ -14,7 +14,7 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.partitions import daily_partitions, day_range
+from pipelines.partitions import FIRST_PARTITION_DAY, daily_partitions, day_range
 from pipelines.resources import Warehouse
 from pipelines.sql_files import run_model
 from pipelines.sql_models import Key, SqlGraph, SqlModel
@@ -98,6 +98,7 @@ def build_sql_asset(model: SqlModel, graph: SqlGraph) -> dg.AssetsDefinition:
     def _model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         params: dict[str, object] = {
             "run_at": utcnow(),
+            "first_day": FIRST_PARTITION_DAY,
             **(context.op_execution_context.op_config or {}),
         }
         days = day_range(context) if partitioned else None

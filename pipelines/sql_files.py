@@ -48,3 +48,15 @@ def run_model(
 ) -> None:
     """Run the SQL model file ``sql/<relative>`` with its parameters."""
     execute_script(con, read_sql(relative), params)
+
+
+def missing_relations(con: duckdb.DuckDBPyConnection, relations: tuple[str, ...]) -> list[str]:
+    """Those of ``relations`` (``schema.name``, tables or views) the warehouse lacks."""
+    present = {
+        f"{schema}.{name}"
+        for schema, name in con.execute(
+            "select schema_name, table_name from duckdb_tables()"
+            " union all select schema_name, view_name from duckdb_views()"
+        ).fetchall()
+    }
+    return [r for r in relations if r not in present]

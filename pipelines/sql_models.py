@@ -40,6 +40,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.ingest.tables import SOURCE_TABLES
+from pipelines.partitions import FIRST_PARTITION_DAY
 from pipelines.sql_files import SQL_DIR, run_model
 
 #: The layers, in the direction data flows; each is a folder of sql/ and a warehouse schema
@@ -49,7 +50,8 @@ LAYERS = ("raw", "staging", "intermediate", "marts", "ops", "platform")
 SQL_MATERIALIZATIONS = ("view", "table", "incremental", "day_partitioned")
 OTHER_MATERIALIZATIONS = ("python", "bookkeeping")
 #: Parameters the pipeline binds itself; any other ``$name`` must be a ``config:`` value.
-RUNTIME_PARAMETERS = frozenset({"run_at", "start_day", "end_day"})
+#: ``first_day`` is the first day of the daily partitions (pipelines/partitions.py).
+RUNTIME_PARAMETERS = frozenset({"run_at", "start_day", "end_day", "first_day"})
 #: sql/examples/: the analysts' example queries, read by people, not by the pipeline.
 EXAMPLES_FOLDER = "examples"
 HEADER_KEYS = ("materialized", "grain", "written", "partition_day", "report", "config", "step")
@@ -368,7 +370,11 @@ def build_in_order(
     done: set[int] = set()
     for model in graph.in_order():
         if model.is_sql_asset:
-            values = {c.name: c.default for c in model.config} | dict(params)
+            values = (
+                {c.name: c.default for c in model.config}
+                | {"first_day": FIRST_PARTITION_DAY}
+                | dict(params)
+            )
             for needed in graph.bookkeeping_read_by(model.key):
                 run_model(con, needed.relative)
             step(model.name, lambda m=model, v=values: run_model(con, m.relative, v))

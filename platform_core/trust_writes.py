@@ -18,9 +18,10 @@ only code that writes them into the platform database. Two operations, both idem
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import polars as pl
@@ -28,7 +29,7 @@ import psycopg
 import pyarrow as pa
 from sqlalchemy import Engine, text
 
-from platform_core.db import is_sqlite
+from platform_core.db import for_writing, is_sqlite
 
 #: The trust_records columns a record carries (``id`` is the platform's own serial key).
 TRUST_RECORD_COLUMNS = (
@@ -73,6 +74,10 @@ class RecordLoad:
 
     received: int
     inserted: int
+    #: Records left out because their agent is gone from the platform, per agent id: an
+    #: agent deleted there (with its rows) must not fail every later write-back on the
+    #: foreign key; its pending records have nowhere to go.
+    dropped: dict[int, int] = field(default_factory=dict)
 
 
 #: The one statement that moves a staged batch into trust_records. It names no other table
@@ -84,6 +89,15 @@ INSERT_STAGED = (
     f"INSERT INTO trust_records ({', '.join(TRUST_RECORD_COLUMNS)})"
     f" SELECT {', '.join(TRUST_RECORD_COLUMNS)} FROM _trust_records_in ORDER BY record_id"
     " ON CONFLICT (record_id) DO NOTHING"
+)
+
+
+#: Records of agents the platform no longer has leave the staged batch first (agents is small
+#: and this statement does not write it, so any plan is a quick one).
+DROP_GONE_AGENTS = (
+    "DELETE FROM _trust_records_in AS i"
+    " WHERE NOT EXISTS (SELECT 1 FROM agents AS a WHERE a.id = i.agent_id)"
+    " RETURNING i.agent_id"
 )
 
 
@@ -119,6 +133,7 @@ def load_trust_records(engine: Engine, batches: Iterable[pa.Table]) -> RecordLoa
     """
     columns = ", ".join(TRUST_RECORD_COLUMNS)
     received = inserted = 0
+    dropped: Counter[int] = Counter()
     if is_sqlite(engine):
         marks = ", ".join("?" for _ in TRUST_RECORD_COLUMNS)
         for records in batches:
@@ -126,15 +141,18 @@ def load_trust_records(engine: Engine, batches: Iterable[pa.Table]) -> RecordLoa
                 continue
             frame = _checked_records(records)
             rows = frame.with_columns(pl.col("created_at").dt.strftime(TIMESTAMP_FORMAT))
-            with engine.begin() as conn:
+            with for_writing(engine).begin() as conn:  # agents read under the write lock
+                agents = set(conn.exec_driver_sql("SELECT id FROM agents").scalars())
+                gone = rows.filter(~pl.col("agent_id").is_in(list(agents)))
+                dropped.update(gone.get_column("agent_id").to_list())
                 result = conn.exec_driver_sql(
                     f"INSERT INTO trust_records ({columns}) VALUES ({marks})"
                     " ON CONFLICT (record_id) DO NOTHING",
-                    rows.rows(),
+                    rows.filter(pl.col("agent_id").is_in(list(agents))).rows(),
                 )
             received += records.num_rows
-            inserted += int(result.rowcount)
-        return RecordLoad(received, inserted)
+            inserted += max(int(result.rowcount), 0)
+        return RecordLoad(received, inserted, dict(dropped))
     with engine.connect() as conn:
         driver = conn.connection.driver_connection  # psycopg 3
         with driver.cursor() as cur:
@@ -168,11 +186,14 @@ def load_trust_records(engine: Engine, batches: Iterable[pa.Table]) -> RecordLoa
                         f"COPY _trust_records_in ({columns}) FROM STDIN (FORMAT csv)"
                     ) as copy:
                         copy.write(payload)
+                    cur.execute(DROP_GONE_AGENTS)
+                    batch_dropped = Counter(agent for (agent,) in cur.fetchall())
                     cur.execute(INSERT_STAGED)
                     batch_inserted = int(cur.rowcount)
                     driver.commit()
                     received += records.num_rows
                     inserted += batch_inserted
+                    dropped.update(batch_dropped)
                     since_analyze += batch_inserted
                     if since_analyze > max(known, ANALYZE_AFTER_ROWS):
                         # The table has more than doubled since its statistics were taken:
@@ -192,7 +213,7 @@ def load_trust_records(engine: Engine, batches: Iterable[pa.Table]) -> RecordLoa
                 with suppress(psycopg.Error):
                     cur.execute("DROP TABLE IF EXISTS _trust_records_in")
                     driver.commit()
-    return RecordLoad(received, inserted)
+    return RecordLoad(received, inserted, dict(dropped))
 
 
 def stored_trust_scores(engine: Engine) -> dict[int, float]:

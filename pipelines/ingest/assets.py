@@ -22,12 +22,19 @@ def result_metadata(result: LoadResult) -> dict[str, dg.MetadataValue]:
         "rows_updated": dg.MetadataValue.int(result.rows_updated),
         "source_rows": dg.MetadataValue.int(result.source_rows),
         "raw_rows": dg.MetadataValue.int(result.raw_rows),
+        "rows_restored_from_archive": dg.MetadataValue.int(result.rows_restored),
         "full_load": dg.MetadataValue.bool(result.full_load),
         "watermark_updated_at": dg.MetadataValue.text(
             mark.updated_at.isoformat() if mark and mark.updated_at else "-"
         ),
         "watermark_id": dg.MetadataValue.int(mark.last_id if mark else 0),
         "duration_s": dg.MetadataValue.float(round(result.seconds, 3)),
+        # Present in the run that compared every platform id (once a day).
+        **(
+            {"rows_deleted_on_platform": dg.MetadataValue.int(result.rows_deleted)}
+            if result.rows_deleted is not None
+            else {}
+        ),
     }
 
 

@@ -54,10 +54,20 @@ class Watermark:
 class SourceReader(Protocol):
     """What the ingest needs from the platform database."""
 
+    def capture_bound(self, table: SourceTable) -> int | None:
+        """Taken just before a read: a ``change_id`` at or below which every row that commits
+        later will be (None when the table has no change capture). The next read asks for
+        ``change_id >= bound``."""
+
     def batches(
-        self, table: SourceTable, since: Watermark | None, lookback: timedelta
+        self,
+        table: SourceTable,
+        since: Watermark | None,
+        lookback: timedelta,
+        changed_from: int | None = None,
     ) -> Iterator[pa.RecordBatchReader | pa.Table]:
-        """The rows after ``since`` (all rows when None), as Arrow, in bounded batches."""
+        """The rows changed since ``changed_from`` (change capture), else the rows after
+        ``since`` (all rows when both are None), as Arrow, in bounded batches."""
 
     def count(self, table: SourceTable) -> int:
         """The source table's current row count."""
@@ -73,7 +83,11 @@ class SourceReader(Protocol):
 
 
 def _filter(
-    table: SourceTable, since: Watermark | None, lookback: timedelta, mark: Callable[[int], str]
+    table: SourceTable,
+    since: Watermark | None,
+    lookback: timedelta,
+    mark: Callable[[int], str],
+    changed_from: int | None = None,
 ) -> tuple[str, list[object]]:
     """The WHERE clause (with bound parameters) that selects rows newer than ``since``.
 
@@ -81,6 +95,8 @@ def _filter(
     stamped ``updated_at`` earlier but committed later than the last read would otherwise be
     skipped for ever. Re-read rows merge by key, so reading them twice is harmless.
     """
+    if changed_from is not None:
+        return f" WHERE change_id >= {mark(1)}", [changed_from]
     if since is None:
         return "", []
     if table.mode == "append" or since.updated_at is None:
@@ -112,10 +128,24 @@ class PostgresReader:
         )
         return f'SELECT {cols} FROM "{table.name}"'
 
+    def capture_bound(self, table: SourceTable) -> int | None:
+        # Every transaction still running now has an id at or above this snapshot's xmin, and
+        # the data read that follows takes a later snapshot: whatever it cannot see yet has
+        # change_id >= this bound (migration 0004 stamps rows with their transaction's id).
+        if "change_id" not in table.column_names:
+            return None
+        with self.conn.cursor() as cur:
+            cur.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+            return int(cur.fetchone()[0])
+
     def batches(
-        self, table: SourceTable, since: Watermark | None, lookback: timedelta
+        self,
+        table: SourceTable,
+        since: Watermark | None,
+        lookback: timedelta,
+        changed_from: int | None = None,
     ) -> Iterator[pa.RecordBatchReader]:
-        where, params = _filter(table, since, lookback, lambda i: f"${i}")
+        where, params = _filter(table, since, lookback, lambda i: f"${i}", changed_from)
         # ADBC streams a query through binary COPY only when it has no bound parameters
         # (a prepared statement fetches rows the slow way: 5x slower here for 50,000 rows), and
         # COPY takes no parameters. So the watermark values, typed datetimes and ints from our
@@ -163,10 +193,22 @@ class SqliteReader:
     def fork(self) -> SqliteReader:
         return SqliteReader(self.path)
 
+    def capture_bound(self, table: SourceTable) -> int | None:
+        # One writer at a time: the counter is raised inside the writing transaction, which
+        # holds the lock until it commits, so every later commit gets a higher number.
+        if "change_id" not in table.column_names:
+            return None
+        row = self.conn.execute("SELECT value FROM change_clock WHERE id = 1").fetchone()
+        return int(row[0]) + 1
+
     def batches(
-        self, table: SourceTable, since: Watermark | None, lookback: timedelta
+        self,
+        table: SourceTable,
+        since: Watermark | None,
+        lookback: timedelta,
+        changed_from: int | None = None,
     ) -> Iterator[pa.Table]:
-        where, params = _filter(table, since, lookback, lambda _i: "?")
+        where, params = _filter(table, since, lookback, lambda _i: "?", changed_from)
         cols = ", ".join(f'"{c}"' for c in table.column_names)
         cursor = self.conn.execute(
             f'SELECT {cols} FROM "{table.name}"{where}',

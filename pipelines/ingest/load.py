@@ -1,12 +1,18 @@
 """Load one platform table into ``raw``: stream, merge by key, advance the watermark.
 
 All of one table's work happens in one DuckDB transaction: the rows, the merge and the new
-watermark in ``ops.watermarks`` commit together or not at all. A run killed half way leaves
-the raw table and its watermark as the last committed run left them, and the next run reads
-again from there.
+watermark in ``ops.watermarks`` (and change-capture cursor in ``ops.capture_cursors``)
+commit together or not at all. Tables with change capture (``change_id``, platform migration
+0004) are read by it: every row whose change committed after the previous read's bound,
+however early its id or ``updated_at`` (a late commit is never skipped); the watermark and
+its lookback serve only tables without it, and the first read after the migration.
 
-Rows are never deleted from ``raw`` because they disappeared from the source: maintenance
-purges old executions from the platform after archiving them, and the warehouse keeps them.
+A run killed half way leaves the raw table and its watermark as the last committed run left
+them, and the next run reads again from there.
+
+Rows purged by maintenance stay in ``raw`` (they are archived, and a rebuilt warehouse gets
+them back from the archive: :func:`restore_archived`). Rows deleted on the platform by hand
+leave it, found once a day by comparing every id (:func:`remove_deleted`).
 
 The statements here are built from the table specs (identifiers only, quoted; every value is
 a bound parameter): one generic merge serves all seven tables.
@@ -23,7 +29,7 @@ import duckdb
 
 from pipelines.ingest.extract import SourceReader, Watermark
 from pipelines.ingest.tables import SourceTable
-from pipelines.sql_files import read_sql
+from pipelines.sql_files import missing_relations, read_sql, run_model
 from platform_core.models import utcnow
 
 
@@ -41,6 +47,11 @@ class LoadResult:
     #: Ids this load left more than once in raw: 0 unless the merge is broken (see
     #: :func:`_duplicates_added`); the hourly ``unique_ids`` check reads it.
     duplicate_ids: int
+    #: Archived rows put back into raw (a rebuilt warehouse; see :func:`restore_archived`).
+    rows_restored: int
+    #: Rows found deleted on the platform by hand and removed from raw (see
+    #: :func:`remove_deleted`); None when this run did not compare (once a day it does).
+    rows_deleted: int | None
     watermark: Watermark | None
     seconds: float
 
@@ -61,7 +72,12 @@ def _raw_columns_ddl(table: SourceTable) -> str:
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None:
     """Create ``raw.<table>`` (and the ops tables) if missing; add columns the source gained."""
-    for model in ("ops/watermarks.sql", "ops/ingest_runs.sql"):
+    for model in (
+        "ops/watermarks.sql",
+        "ops/ingest_runs.sql",
+        "ops/capture_cursors.sql",
+        "ops/platform_deletions.sql",
+    ):
         con.execute(read_sql(model))
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = ?",
@@ -85,6 +101,15 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None
             con.execute(
                 f'ALTER TABLE raw."{table.name}" ADD COLUMN {_column_ddl(table, name, kind)}'
             )
+
+
+def read_capture_cursor(con: duckdb.DuckDBPyConnection, table: str) -> int | None:
+    """The ``change_id`` the next read of ``table`` starts from, or None before change
+    capture has read it once (then the watermark decides, one last time)."""
+    rows = con.execute(
+        "SELECT change_from FROM ops.capture_cursors WHERE table_name = ?", [table]
+    ).fetchall()
+    return int(rows[0][0]) if rows else None
 
 
 def read_watermark(con: duckdb.DuckDBPyConnection, table: str) -> Watermark | None:
@@ -121,6 +146,10 @@ def load_table(
     since = read_watermark(con, table.name)
     raw_before = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
     full = since is None or not raw_before
+    # Change capture (platform migration 0004): read what changed since the bound taken
+    # before the previous read, whatever its id or timestamp; take the next bound first.
+    changed_from = None if full else read_capture_cursor(con, table.name)
+    bound = reader.capture_bound(table)
     con.execute("BEGIN TRANSACTION")
     pool = ThreadPoolExecutor(max_workers=1)
     try:
@@ -133,7 +162,7 @@ def load_table(
             con.execute(f"CREATE OR REPLACE TEMP TABLE _delta AS SELECT * FROM {raw} LIMIT 0")
             target = "_delta"
         rows_read = 0
-        for i, batch in enumerate(reader.batches(table, since, lookback)):
+        for i, batch in enumerate(reader.batches(table, since, lookback, changed_from)):
             view = f"_batch_{i}"
             con.register(view, batch)
             try:
@@ -173,6 +202,18 @@ def load_table(
             if since and new_mark and _before(new_mark, since):
                 new_mark = since  # a lookback re-read never moves the watermark back
             con.execute("DROP TABLE _delta")
+        if bound is not None:
+            con.execute(
+                "INSERT OR REPLACE INTO ops.capture_cursors VALUES (?, ?, ?)",
+                [table.name, bound, now],
+            )
+        restored = restore_archived(con, table, now)
+        # A first load is the platform as it is: nothing to compare until a day has passed.
+        deleted = (
+            remove_deleted(con, reader, table, now, compare=not full)
+            if _comparison_due(con, table, now)
+            else None
+        )
         if new_mark is not None:
             con.execute(
                 "INSERT OR REPLACE INTO ops.watermarks VALUES (?, ?, ?, ?)",
@@ -215,9 +256,125 @@ def load_table(
         source_rows,
         raw_rows,
         duplicates,
+        restored,
+        deleted,
         new_mark,
         time.perf_counter() - started,
     )
+
+
+#: How often each table's raw rows are compared with every platform id to find rows deleted
+#: on the platform by hand (the comparison reads every id, so not every hour).
+DELETIONS_EVERY = timedelta(days=1)
+
+#: What a deleted row touched, as SQL over its raw row: (its day, its agent, when it counted
+#: for trust). The next pipeline run rebuilds those days and recomputes that agent's trust.
+_TOUCHED_BY = {
+    "executions": ("created_at::date", "agent_id", "coalesce(completed_at, created_at)"),
+    "hirings": ("hired_at::date", "agent_id", "null"),
+    "agent_metrics": ("recorded_at::date", "agent_id", "null"),
+    "agent_reviews": ("created_at::date", "agent_id", "created_at"),
+    "agents": ("null", "id", "null"),
+    "users": ("null", "null", "null"),
+    "trust_records": ("null", "agent_id", "null"),
+}
+
+
+def _comparison_due(con: duckdb.DuckDBPyConnection, table: SourceTable, now: datetime) -> bool:
+    last = con.execute(
+        "SELECT max(advanced_at) FROM ops.watermarks WHERE table_name = ?",
+        [f"deletions:{table.name}"],
+    ).fetchall()[0][0]
+    return last is None or now - last >= DELETIONS_EVERY
+
+
+def remove_deleted(
+    con: duckdb.DuckDBPyConnection,
+    reader: SourceReader,
+    table: SourceTable,
+    now: datetime,
+    *,
+    compare: bool = True,
+) -> int:
+    """Remove from raw the rows the platform no longer has and maintenance did not archive
+    (deleted there by hand: a fraudulent listing, a user's erasure request); how many.
+
+    Every platform id is read (after this run's rows, so a row inserted meanwhile is simply
+    there) and raw's ids not among them, and not in the archive, are the deleted rows. They
+    are noted in ``ops.platform_deletions`` (ids, day, agent; nothing personal) for the
+    models the next steps build, and deleted from raw in the load's transaction. Runs once
+    a day per table (:data:`DELETIONS_EVERY`): it reads every id.
+    """
+    run_model(con, "ops/platform_deletions.sql")
+    if not compare:
+        con.execute(
+            "INSERT OR REPLACE INTO ops.watermarks VALUES (?, NULL, 0, ?)",
+            [f"deletions:{table.name}", now],
+        )
+        return 0
+    day, agent, occurred = _TOUCHED_BY.get(table.name, ("null", "null", "null"))
+    view = f"ops.archived_{table.name}"
+    archived = (
+        "" if missing_relations(con, (view,)) else f" AND r.id NOT IN (SELECT id FROM {view})"
+    )
+    con.register("_platform_ids", reader.ids(table).select(["id"]))
+    try:
+        gone = con.execute(
+            f"INSERT INTO ops.platform_deletions"
+            f" SELECT ?, r.id, {day}, {agent}, {occurred}, CAST(? AS TIMESTAMP)"
+            f' FROM raw."{table.name}" AS r'
+            f" WHERE r.id NOT IN (SELECT id FROM _platform_ids){archived}",
+            [table.name, now],
+        ).fetchall()[0][0]
+    finally:
+        con.unregister("_platform_ids")
+    if gone:
+        con.execute(
+            f'DELETE FROM raw."{table.name}" WHERE id IN (SELECT id FROM ops.platform_deletions'
+            " WHERE table_name = ? AND detected_at = ?)",
+            [table.name, now],
+        )
+    con.execute(
+        "INSERT OR REPLACE INTO ops.watermarks VALUES (?, NULL, ?, ?)",
+        [f"deletions:{table.name}", gone, now],
+    )
+    return int(gone)
+
+
+def restore_archived(con: duckdb.DuckDBPyConnection, table: SourceTable, now: datetime) -> int:
+    """Put archived rows that raw lacks back into raw; how many.
+
+    Raw keeps the rows maintenance purged from the platform (they were ingested before they
+    were archived). A warehouse rebuilt from scratch has never seen them: maintenance lists
+    the archive's files again (``in_raw`` false in ``ops.archive_manifest``), and the next
+    load reads them back from ``ops.archived_<table>``, so quarantine, executions_all, the
+    rollups and trust count them as before. Costs one manifest lookup when nothing is owed.
+    """
+    view = f"ops.archived_{table.name}"
+    if missing_relations(con, ("ops.archive_manifest", view)):
+        return 0
+    owed = con.execute(
+        "SELECT count(*) FROM ops.archive_manifest"
+        " WHERE table_name = ? AND purged_at IS NOT NULL AND NOT in_raw",
+        [table.name],
+    ).fetchall()[0][0]
+    if not owed:
+        return 0
+    cols = ", ".join(f'"{n}"' for n in table.column_names)
+    # One row per id (two files never hold the same id, but a restored copy might).
+    restored = con.execute(
+        f'INSERT INTO raw."{table.name}" ({cols}, _ingested_at)'
+        f" SELECT {cols}, CAST(? AS TIMESTAMP) FROM {view}"
+        f' WHERE id NOT IN (SELECT id FROM raw."{table.name}")'
+        " QUALIFY row_number() OVER (PARTITION BY id ORDER BY id) = 1",
+        [now],
+    ).fetchall()[0][0]
+    con.execute(
+        "UPDATE ops.archive_manifest SET in_raw = true"
+        " WHERE table_name = ? AND purged_at IS NOT NULL AND NOT in_raw",
+        [table.name],
+    )
+    return int(restored)
 
 
 def _duplicates_added(

@@ -9,9 +9,10 @@ slice of old rows, in id order):
    everyone else);
 3. write the returned rows with one ``COPY ... PARTITION_BY`` into a temporary folder (one
    file per month of the partition column), read every file back and verify its row count
-   and id checksum, rename each into place
-   (``ARCHIVE_DIR/<table>/month=YYYY-MM/<table>_<first id>_<last id>.parquet``) and record
-   it in ``ops.archive_manifest`` with ``purged_at`` NULL;
+   and id checksum, fsync it, rename it into place
+   (``ARCHIVE_DIR/<table>/month=YYYY-MM/<table>_<first id>_<last id>.parquet``), fsync the
+   folders, and record it in ``ops.archive_manifest`` with ``purged_at`` NULL (so a power
+   cut, not only a crash, can never leave a listed file missing with its rows purged);
 4. commit the platform transaction, then set ``purged_at`` on the batch's manifest rows.
 
 A crash before the commit leaves the rows in the platform (the delete rolls back); a crash
@@ -48,7 +49,7 @@ from sqlalchemy import ColumnElement, Engine, func, select
 
 from pipelines.ingest.tables import SOURCE_TABLES
 from pipelines.maintenance.batches import open_batches
-from pipelines.sql_files import run_model
+from pipelines.sql_files import missing_relations, run_model
 from platform_core.models import AgentMetric, Execution
 
 TERMINAL = ("completed", "failed", "timeout", "cancelled")
@@ -84,6 +85,9 @@ class ArchiveSpec:
     held_sql: str
     #: DuckDB, run once before the batches with ``$cutoff``: what ``held_sql`` looks up.
     prepare_sql: str | None = None
+    #: The warehouse relations those read: until the pipeline has built them (a new or
+    #: rebuilt warehouse), nothing can be known to be held, so nothing is archived.
+    requires: tuple[str, ...] = ()
 
     @property
     def key_schema(self) -> pa.Schema:
@@ -112,6 +116,7 @@ EXECUTIONS = ArchiveSpec(
     old_sql="status IN ('completed', 'failed', 'timeout', 'cancelled')"
     " AND COALESCE(completed_at, created_at) < $cutoff",
     key_columns=("id", "updated_at", "created_at"),
+    requires=("raw.executions",),
     # Same id and updated_at: the warehouse has the row as it is now.
     held_sql="select b.id from _archive_batch as b"
     " join raw.executions as r on r.id = b.id and r.updated_at = b.updated_at order by b.id",
@@ -124,6 +129,13 @@ AGENT_METRICS = ArchiveSpec(
     old=lambda cutoff: AgentMetric.recorded_at < cutoff,
     old_sql="recorded_at < $cutoff",
     key_columns=("id", "agent_id", "metric_name", "recorded_at"),
+    requires=(
+        "raw.agent_metrics",
+        "intermediate.quarantine",
+        "intermediate.valid_agent_metrics",
+        "marts.metrics_rollup_hourly",
+        "marts.metrics_rollup_daily",
+    ),
     # Ingested, and either quarantined (no rollup counts it) or in a bucket both rollups have
     # counted: the hourly and daily buckets hold as many samples as the warehouse has valid
     # points for them, so the rollups were built after the point arrived and keep it for ever.
@@ -194,6 +206,8 @@ class ArchiveResult:
     #: Old rows left in the platform because the warehouse does not hold them as they are
     #: yet (not ingested, or not rolled up): a later run takes them.
     waiting_for_warehouse: int = 0
+    #: Why nothing was archived, when the warehouse was not ready (e.g. never built).
+    not_ready: str | None = None
     recovered_purged: int = 0
     recovered_dropped: int = 0
     recovered_adopted: int = 0
@@ -203,6 +217,7 @@ class ArchiveResult:
     def detail(self) -> dict[str, object]:
         """What the run found, for the report and the run's metadata."""
         return {
+            "not_ready": self.not_ready,
             "months": self.months,
             "files": self.files,
             "waiting_for_warehouse": self.waiting_for_warehouse,
@@ -320,9 +335,11 @@ def _list_file(
     first, last = con.execute(f"select min(id), max(id) from {source}").fetchall()[0]
     month = path.parent.name.removeprefix("month=")
     size = path.stat().st_size
+    # Listed again (a rebuilt warehouse): its rows are not in raw until the next ingest.
     con.execute(
-        "insert or replace into ops.archive_manifest"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, now(), case when ? then now() end)",
+        "insert or replace into ops.archive_manifest (file, table_name, month, rows, min_id,"
+        " max_id, checksum, bytes, written_at, purged_at, in_raw)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, now(), case when ? then now() end, false)",
         [relative, spec.table, month, rows, first, last, checksum, size, purged],
     )
     return rows, size
@@ -350,7 +367,8 @@ def refresh_views(
         columns = ", ".join(name for name, _ in SOURCE_TABLES[spec.table].columns)
         if files:
             listed = ", ".join(f"'{_quoted(f)}'" for f in files)
-            source = f"select {columns} from read_parquet([{listed}])"
+            # By name: files written before a platform column existed read it as NULL.
+            source = f"select {columns} from read_parquet([{listed}], union_by_name = true)"
         else:
             typed = ", ".join(
                 f"null::{kind} as {name}" for name, kind in SOURCE_TABLES[spec.table].columns
@@ -381,13 +399,24 @@ def archive_table(
     "committed"); tests pass one that raises there, stopping the run as a crash would.
     """
     result = ArchiveResult(table=spec.table, dry_run=dry_run)
+    missing = missing_relations(con, spec.requires)
+    if missing:
+        result.not_ready = (
+            f"the warehouse has no {missing[0]} yet (never built, or rebuilt): nothing is "
+            "archived until `agenthub pipeline run` has read the platform"
+        )
     if dry_run:
-        return _dry_run(con, engine, spec, cutoff, batch_size, result)
+        return result if missing else _dry_run(con, engine, spec, cutoff, batch_size, result)
+    # Settling what a crash left, and listing the files a rebuilt warehouse lacks, needs
+    # only the platform and the archive.
     settled = recover(con, engine, archive_dir, spec)
     result.recovered_purged = settled["purged"]
     result.recovered_dropped = settled["dropped"]
     result.recovered_adopted = settled["adopted"]
     result.leftovers_deleted = settled["leftovers"]
+    if missing:
+        refresh_views(con, archive_dir, (spec,))
+        return result
     if spec.prepare_sql:
         con.execute(spec.prepare_sql, {"cutoff": cutoff})
     source = open_batches(engine, spec, cutoff, lock=True)
@@ -489,11 +518,16 @@ def _write_months(
         )
     files: list[str] = []
     manifest = []
+    folders: set[Path] = set()
     for month, (rows, checksum, first, last) in expected.items():
         relative = f"{table}/month={month}/{table}_{first}_{last}.parquet"
         final = archive_dir / relative
-        final.parent.mkdir(parents=True, exist_ok=True)
+        if not final.parent.is_dir():
+            final.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(final.parent.parent)  # the new month folder's own entry
+        _fsync(written[month][0][0])  # the file's bytes, before its name points at them
         os.replace(written[month][0][0], final)
+        folders.add(final.parent)
         size = final.stat().st_size
         manifest.append((relative, table, month, rows, first, last, checksum, size))
         files.append(relative)
@@ -501,11 +535,26 @@ def _write_months(
         result.bytes += size
         result.months[month] = result.months.get(month, 0) + rows
     shutil.rmtree(staging, ignore_errors=True)
+    # The renames themselves, before the manifest lists the files and the platform deletes
+    # their rows: after a power cut the manifest never names a file the disk lost.
+    for folder in sorted(folders):
+        _fsync(folder)
     con.executemany(
-        "insert or replace into ops.archive_manifest values (?, ?, ?, ?, ?, ?, ?, ?, now(), null)",
+        "insert or replace into ops.archive_manifest (file, table_name, month, rows, min_id,"
+        " max_id, checksum, bytes, written_at, purged_at, in_raw)"
+        " values (?, ?, ?, ?, ?, ?, ?, ?, now(), null, true)",
         manifest,
     )
     return files
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's data, or a folder's entries, to the disk."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _quoted(path: Path) -> str:

@@ -67,6 +67,7 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 def _archive_metadata(result: ArchiveResult, seconds: float) -> dict[str, dg.MetadataValue]:
     return {
         "dry_run": dg.MetadataValue.bool(result.dry_run),
+        "not_ready": dg.MetadataValue.text(result.not_ready or "-"),
         "rows": dg.MetadataValue.int(result.rows),
         "files": dg.MetadataValue.int(result.files),
         "bytes": dg.MetadataValue.int(result.bytes),
@@ -163,6 +164,9 @@ def maintenance(
             )
         )
         record(f"archive_{spec.table}", result.rows, seconds, result.detail, result.bytes)
+        if result.not_ready:
+            context.log.warning(f"{spec.table}: {result.not_ready}")
+            return result, seconds
         log(
             f"{spec.table}: {'would archive' if dry else 'archived and purged'} "
             f"{result.rows:,} rows older than {cutoff:%Y-%m-%d %H:%M} in {result.files} files "

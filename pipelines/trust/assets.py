@@ -111,6 +111,11 @@ def trust_records(
             result = write_back(con, engine, resend_all=config.resend_all)
     finally:
         engine.dispose()
+    if result.dropped:
+        context.log.warning(
+            f"{sum(result.dropped.values()):,} trust records not sent: their agents are gone "
+            f"from the platform (records per agent: {result.dropped})"
+        )
     if result.resent_for:
         context.log.warning(
             "the platform lacked trust records (missing per model version: "
@@ -133,5 +138,7 @@ def trust_records(
             ),
             "last_seq": dg.MetadataValue.int(result.last_seq),
             "resent_for_missing_records": dg.MetadataValue.json(result.resent_for),
+            "records_dropped_agent_gone": dg.MetadataValue.int(sum(result.dropped.values())),
+            "agents_gone": dg.MetadataValue.json(sorted(result.dropped)[:100]),
         }
     )

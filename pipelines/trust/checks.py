@@ -125,12 +125,16 @@ def platform_has_every_trust_record(
                 ).fetchall()
             ]
             con.register("_platform_record_ids", trust_record_ids(engine, versions))
+            agents = sorted(stored_trust_scores(engine))
             try:
+                # Records of agents deleted on the platform have nowhere to go.
                 missing = [
                     r
                     for (r,) in con.execute(
                         "select record_id from marts.trust_events where record_id not in"
-                        " (select record_id from _platform_record_ids) order by seq"
+                        " (select record_id from _platform_record_ids)"
+                        " and agent_id in (select unnest(?::bigint[])) order by seq",
+                        [agents],
                     ).fetchall()
                 ]
                 platform_only = con.execute(

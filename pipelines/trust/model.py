@@ -147,7 +147,8 @@ def _update_trust(
     since = read_source_cursor(con)
     build_source(con, params, since)
     version = params.version
-    _step(con, "02_new_and_recompute", version=version)
+    run_model(con, "ops/platform_deletions.sql")
+    _step(con, "02_new_and_recompute", version=version, since=since)
     recomputed = _scalar(con, "select count(*) from _trust_recompute")
     if recomputed and since is not None:
         # The source holds only changed executions: add the recomputed agents' events from

@@ -8,8 +8,13 @@ where it was: the next run sends them again, and the platform skips the records 
 are keyed by ``record_id``). Because the trust model numbers every new or recomputed event
 above the cursor, nothing the warehouse holds can be left unsent.
 
-Then the platform's record count per model version is checked against the warehouse's (a
-shortfall re-sends everything), and every agent's platform score is compared with
+Records of an agent the platform no longer has (deleted there with its rows) are left out
+and noted in ``ops.writeback_rejections``, which the data-quality mart counts: a deleted
+agent must not fail every later write-back on the foreign key.
+
+Then the platform's record count per model version is checked against the warehouse's, over
+the agents the platform has (a shortfall re-sends everything), and every agent's platform
+score is compared with
 ``marts.agent_trust`` and the ones that differ are set. So after every successful run the
 platform agrees with the warehouse, whatever happened before (a crash, a restored platform, a
 manual edit, events an earlier version of this pipeline skipped).
@@ -17,20 +22,25 @@ manual edit, events an earlier version of this pipeline skipped).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import duckdb
 import pyarrow as pa
 from sqlalchemy import Engine
 
+from pipelines.sql_files import run_model
 from pipelines.sql_models import read_queries
 from pipelines.trust.cursor import advance_cursor, read_cursor
 from platform_core.models import utcnow
 from platform_core.trust_writes import (
+    RecordLoad,
     ScoreChange,
     load_trust_records,
     set_trust_scores,
+    stored_trust_scores,
     trust_record_counts,
 )
 
@@ -57,6 +67,8 @@ class WritebackResult:
     #: Per model version, records the platform lacked after the incremental send (found by
     #: count), which made this write-back send every event again.
     resent_for: dict[str, int]
+    #: Records not sent because their agent is gone from the platform, per agent id.
+    dropped: dict[int, int] = field(default_factory=dict)
 
     @property
     def agents_updated(self) -> int:
@@ -79,16 +91,35 @@ def write_back(
         raise ValueError(f"batch must be positive, got {batch}")
     top = _one(con, "top_seq")
     cursor = 0 if resend_all else read_cursor(con)
-    received, inserted = _send_from(con, engine, cursor, top, batch)
+    load = _send_from(con, engine, cursor, top, batch)
     resent_for: dict[str, int] = {}
     if not resend_all:
         resent_for = record_counts(con, engine).missing
         if resent_for:
             again = _send_from(con, engine, 0, top, batch)
-            received, inserted = received + again[0], inserted + again[1]
+            load = RecordLoad(
+                load.received + again.received,
+                load.inserted + again.inserted,
+                dict(Counter(load.dropped) + Counter(again.dropped)),
+            )
     scores = dict(con.execute(QUERIES["scores"]).fetchall())
     changes = set_trust_scores(engine, scores, utcnow())
-    return WritebackResult(received, inserted, changes, max(cursor, top), resent_for)
+    if load.dropped:
+        record_dropped(con, load.dropped, utcnow())
+    return WritebackResult(
+        load.received, load.inserted, changes, max(cursor, top), resent_for, load.dropped
+    )
+
+
+def record_dropped(con: duckdb.DuckDBPyConnection, dropped: dict[int, int], at: datetime) -> None:
+    """Note records left out for agents gone from the platform (ops.writeback_rejections),
+    which marts.data_quality counts."""
+    run_model(con, "ops/writeback_rejections.sql")
+    con.executemany(
+        "insert into ops.writeback_rejections values (?, 'trust_records', ?,"
+        " 'agent_deleted_on_platform', ?)",
+        [(at, agent, records) for agent, records in sorted(dropped.items())],
+    )
 
 
 @dataclass(frozen=True)
@@ -106,19 +137,21 @@ class RecordCounts:
 
 
 def record_counts(con: duckdb.DuckDBPyConnection, engine: Engine) -> RecordCounts:
-    """Count both sides, for each model version the warehouse holds (a sequential scan of
-    trust_records on the platform: 0.4 s at 2.1M records)."""
-    events = dict(con.execute(QUERIES["events_by_version"]).fetchall())
+    """Count both sides, for each model version the warehouse holds, over the agents the
+    platform has (a sequential scan of trust_records on the platform: 0.4 s at 2.1M
+    records)."""
+    agents = sorted(stored_trust_scores(engine))
+    events = dict(con.execute(QUERIES["events_by_version"], [agents]).fetchall())
     return RecordCounts(events, trust_record_counts(engine, events))
 
 
 def _send_from(
     con: duckdb.DuckDBPyConnection, engine: Engine, cursor: int, top: int, batch: int
-) -> tuple[int, int]:
+) -> RecordLoad:
     """Send the events with cursor < seq <= top (a platform transaction per range), then move
-    the cursor to ``top``. Returns (records sent, records inserted)."""
+    the cursor to ``top``."""
     if not _one(con, "pending_events", cursor, top):
-        return 0, 0
+        return RecordLoad(0, 0)
 
     def ranges() -> Iterator[pa.Table]:
         low = cursor
@@ -129,4 +162,4 @@ def _send_from(
 
     load = load_trust_records(engine, ranges())
     advance_cursor(con, top, utcnow())  # only once the platform has committed every range
-    return load.received, load.inserted
+    return load

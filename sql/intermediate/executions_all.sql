@@ -1,7 +1,8 @@
 -- intermediate.executions_all: every execution the platform ever had, exactly once per id.
 -- Incremental: each run rewrites only the rows that changed, merged on id: rows the ingest
 -- (re)loaded since this table's cursor (ops.watermarks 'executions_all': the newest raw
--- _ingested_at already merged) and rows whose quarantine flag flipped (an orphan whose parent
+-- _ingested_at, or deletion found, already merged), rows deleted on the platform by hand
+-- (ops.platform_deletions: they leave) and rows whose quarantine flag flipped (an orphan whose parent
 -- arrived, a row a rule now catches). changed_at is the run that last wrote a row: trust reads
 -- only rows changed since its own cursor. Parameter: $run_at.
 -- The union of the warehouse mirror (staging.stg_executions, which keeps rows purged from
@@ -57,6 +58,14 @@ where _ingested_at > (
     from ops.watermarks where table_name = 'executions_all'
 )
 union
+-- deleted on the platform by hand (gone from raw; not archived): they leave this table
+select id from ops.platform_deletions
+where table_name = 'executions'
+  and detected_at > (
+    select coalesce(max(advanced_at), timestamp '-infinity')
+    from ops.watermarks where table_name = 'executions_all'
+  )
+union
 select id from _executions_flagged
 where id not in (select id from intermediate.executions_all where is_quarantined)
 union
@@ -97,7 +106,13 @@ left join _executions_archived as a using (id)
 left join _executions_flagged as f using (id);
 
 insert or replace into ops.watermarks
-select 'executions_all', null, 0, max(_ingested_at) from raw.executions having count(*) > 0;
+select 'executions_all', null, 0, max(changed)
+from (
+    select max(_ingested_at) as changed from raw.executions
+    union all
+    select max(detected_at) from ops.platform_deletions where table_name = 'executions'
+)
+having max(changed) is not null;
 
 drop table _executions_flagged;
 drop table _executions_changed;

@@ -1,4 +1,5 @@
--- marts.data_quality: quarantine counts per table and rule, one snapshot per run.
+-- marts.data_quality: quarantine counts per table and rule, one snapshot per run, and the
+-- trust records the platform write-back left out (ops.writeback_rejections).
 -- Parameter: $run_at.
 -- materialized: incremental
 -- grain: checked_at, table_name, rule
@@ -25,12 +26,19 @@ with table_sizes as (
 select $run_at, q.table_name, q.rule, count(*) as quarantined_rows, any_value(s.table_rows)
 from intermediate.quarantine as q
 join table_sizes as s using (table_name)
-group by q.table_name, q.rule;
+group by q.table_name, q.rule
+union all
+-- What the platform write-back could not send (an agent deleted on the platform), counted
+-- up to the previous run's write-back (this model runs before the write-back).
+select $run_at, table_name, rule, sum(records),
+       (select count(*) from marts.trust_events)
+from ops.writeback_rejections
+group by table_name, rule;
 
 comment on table marts.data_quality is
     'Quarantined rows per table and rule, one snapshot per pipeline run (grain: checked_at, table_name, rule)';
 comment on column marts.data_quality.checked_at is 'the run that counted (UTC)';
-comment on column marts.data_quality.quarantined_rows is 'rows of table_name breaking rule';
+comment on column marts.data_quality.quarantined_rows is 'rows of table_name breaking rule (for trust_records: records the write-back left out, all time)';
 comment on column marts.data_quality.table_rows is 'all rows of table_name in raw at that run';
 comment on column marts.data_quality.table_name is 'platform table';
 comment on column marts.data_quality.rule is 'the rule broken (see intermediate.quarantine)';

@@ -1,13 +1,17 @@
--- ops.touched_days: the UTC days whose executions, hirings or metric points arrived since the
--- previous run, late ones included (grain: day): the daily partitions to rebuild. The
--- touched_days sensor and `agenthub pipeline run` read them from this asset's metadata.
+-- ops.touched_days: the UTC days whose daily partitions this run asks to rebuild (grain: day):
+-- the days of the executions, hirings and metric points ingested since the previous run, late
+-- ones included, and of those found deleted on the platform (ops.platform_deletions), plus every day still owed from earlier runs (ops.pending_days: a run that
+-- failed after touching a day, or a partition run that failed). The touched_days sensor and
+-- `agenthub pipeline run` read them from this asset's metadata; ops.days_rebuilt settles them.
 -- "Since the previous run" is the touched_days cursor in ops.watermarks (advanced_at: the
--- newest _ingested_at already handed to the partitions), moved in the same statement batch.
--- Days after tomorrow are left out: a clock far ahead on the platform is no partition to build.
+-- newest _ingested_at already recorded as owed), moved in the same statement batch.
+-- Days outside the daily partitions ($first_day to tomorrow) are left out: a clock far ahead
+-- or far behind on the platform is no partition to build.
+-- Parameters: $run_at, $first_day.
 -- materialized: table
 -- grain: day
 -- report: touched_days = list(strftime(day, '%Y-%m-%d') order by day), count = count(*)
-create or replace table ops.touched_days as
+create or replace temp table _touched as
 with
 since as (
     select coalesce(max(advanced_at), timestamp '1970-01-01') as ingested_after
@@ -17,18 +21,27 @@ touched as (
     select created_at::date as day, _ingested_at from raw.executions
     union all select hired_at::date, _ingested_at from raw.hirings
     union all select recorded_at::date, _ingested_at from raw.agent_metrics
+    -- rows deleted on the platform by hand: their days lose them
+    union all select day, detected_at from ops.platform_deletions
+    where table_name in ('executions', 'hirings', 'agent_metrics')
 )
-select day, max(_ingested_at) as newest_ingested_at
+select day, _ingested_at
 from touched, since
-where _ingested_at > since.ingested_after and day is not null and day <= current_date + 1
-group by day
-order by day;
+where _ingested_at > since.ingested_after;
+
+insert or ignore into ops.pending_days
+select day, $run_at from _touched
+where day is not null and day >= $first_day and day <= current_date + 1
+group by day;
 
 insert or replace into ops.watermarks
-select 'touched_days', null, 0, max(newest_ingested_at)
-from ops.touched_days
-having count(*) > 0;
+select 'touched_days', null, 0, max(_ingested_at) from _touched having count(*) > 0;
+
+drop table _touched;
+
+create or replace table ops.touched_days as
+select day, touched_at from ops.pending_days order by day;
 
 comment on table ops.touched_days is
-    'UTC days touched by the rows the latest pipeline run ingested (grain: day): the daily partitions it rebuilt';
-comment on column ops.touched_days.newest_ingested_at is 'the newest _ingested_at among that day''s new rows';
+    'UTC days whose daily partitions this pipeline run asks to rebuild (grain: day): touched by its new rows, or still owed from an earlier run';
+comment on column ops.touched_days.touched_at is 'when a pipeline run first found new rows on that day (UTC)';

@@ -23,8 +23,11 @@ select count(*) from marts.trust_events where seq > ? and seq <= ?;
 select coalesce(max(seq), 0) from marts.trust_events;
 
 -- name: events_by_version
--- Events per model version, to compare with the platform's record counts.
-select model_version, count(*) from marts.trust_events group by model_version;
+-- Events per model version of the agents the platform has (a list parameter), to compare
+-- with the platform's record counts: an agent deleted there takes its records' place away.
+select model_version, count(*) from marts.trust_events
+where agent_id in (select unnest(?::bigint[]))
+group by model_version;
 
 -- name: scores
 -- Every agent's current score, which agents.trust_score must equal.

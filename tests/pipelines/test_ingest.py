@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import JSON, Engine, Text, select, text, type_coerce
 
 from pipelines.ingest.checks import raw_checks
-from pipelines.ingest.extract import open_reader
+from pipelines.ingest.extract import Watermark, _filter, open_reader
 from pipelines.ingest.load import LoadResult, load_table, read_watermark
 from pipelines.ingest.tables import INGESTED_TABLES, SOURCE_TABLES
 from pipelines.resources import Warehouse
@@ -161,19 +161,39 @@ def test_incremental_load_inserts_new_rows_and_updates_changed_ones(
         assert read_watermark(con, "executions") == before
 
 
-def test_lookback_rereads_recent_rows_without_duplicating_them(
+def test_a_read_with_nothing_committed_since_reads_nothing_and_duplicates_nothing(
     engine: Engine, warehouse: Path
 ) -> None:
     simulate(engine, SMALL)
     ingest(engine, warehouse, lookback=timedelta(days=1))
+    # Change capture: nothing committed since the last read, so nothing is read, however
+    # long the lookback (it serves only sources without change_id).
     results = ingest(engine, warehouse, lookback=timedelta(days=1), tables=("executions",))
-    assert results["executions"].rows_read > 0  # re-read inside the window
-    assert (results["executions"].rows_inserted, results["executions"].rows_updated) == (0, 0)
+    assert (results["executions"].rows_read, results["executions"].rows_inserted) == (0, 0)
     with connect_working(warehouse) as con:
         total, distinct = con.execute(
             "SELECT count(*), count(DISTINCT id) FROM raw.executions"
         ).fetchall()[0]
     assert total == distinct == SMALL.executions
+
+
+def test_without_change_capture_the_watermark_rereads_its_lookback() -> None:
+    """The first read after migration 0004 (rows without change_id yet) and sources without
+    change capture are read from the watermark, re-reading ``lookback`` before it."""
+    mark = Watermark(datetime(2026, 11, 20, 12), 500)
+    executions, metrics = SOURCE_TABLES["executions"], SOURCE_TABLES["agent_metrics"]
+    assert _filter(executions, mark, timedelta(days=1), lambda _i: "?") == (
+        " WHERE updated_at >= ?",
+        [datetime(2026, 11, 19, 12)],
+    )
+    assert _filter(metrics, Watermark(None, 500), timedelta(0), lambda _i: "?") == (
+        " WHERE id > ?",
+        [500],
+    )
+    assert _filter(executions, mark, timedelta(days=1), lambda _i: "?", changed_from=42) == (
+        " WHERE change_id >= ?",
+        [42],
+    )
 
 
 class RepeatingReader:
@@ -183,8 +203,8 @@ class RepeatingReader:
     def __init__(self, reader) -> None:
         self.reader = reader
 
-    def batches(self, table, since, lookback):
-        for batch in self.reader.batches(table, since, lookback):
+    def batches(self, table, since, lookback, changed_from=None):
+        for batch in self.reader.batches(table, since, lookback, changed_from):
             rows = batch.read_all() if hasattr(batch, "read_all") else batch
             yield rows
             yield rows
@@ -294,8 +314,8 @@ class FailingReader:
     def __init__(self, inner) -> None:
         self.inner = inner
 
-    def batches(self, table, since, lookback):
-        for i, batch in enumerate(self.inner.batches(table, since, lookback)):
+    def batches(self, table, since, lookback, changed_from=None):
+        for i, batch in enumerate(self.inner.batches(table, since, lookback, changed_from)):
             if i == 1:
                 raise ConnectionError("connection lost mid-read")
             yield batch
@@ -328,7 +348,7 @@ KILL_SCRIPT = """
 import sys, time
 from pathlib import Path
 from pipelines.ingest.checks import raw_checks
-from pipelines.ingest.extract import open_reader
+from pipelines.ingest.extract import Watermark, _filter, open_reader
 from pipelines.ingest.load import load_table
 from pipelines.ingest.tables import SOURCE_TABLES
 from pipelines.resources import Warehouse
@@ -338,8 +358,8 @@ url, warehouse, marker = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 reader = open_reader(url)
 inner = reader.batches
 
-def batches(table, since, lookback):
-    for i, batch in enumerate(inner(table, since, lookback)):
+def batches(table, since, lookback, changed_from=None):
+    for i, batch in enumerate(inner(table, since, lookback, changed_from)):
         if hasattr(batch, "read_next_batch"):  # PostgreSQL: one stream; hand over one batch
             first = batch.read_next_batch()
             import pyarrow as pa

@@ -271,18 +271,23 @@ def test_orphans_table_health_and_archive_months_are_reported(platform: Engine, 
     s = Setup(platform, tmp_path)
     s.pipeline()
     agent = scalar(platform, "SELECT max(id) FROM agents")
-    with platform.begin() as conn:  # a restore that bypassed the foreign keys
-        if is_sqlite(platform):
-            conn.execute(text("PRAGMA foreign_keys=OFF"))
-        else:
-            conn.execute(text("SET LOCAL session_replication_role = replica"))
-        orphan = conn.execute(
-            text(
-                "INSERT INTO agent_metrics (agent_id, metric_name, metric_value, recorded_at)"
-                " VALUES (:a, 'cpu_usage', 1.0, :t) RETURNING id"
-            ),
-            {"a": agent + 1000, "t": s.now},
-        ).scalar_one()
+    # A restore that bypassed the foreign keys (SQLite: the pragma, outside a transaction).
+    with platform.connect() as conn:
+        sqlite = is_sqlite(platform)
+        if sqlite:
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        with conn.begin():
+            if not sqlite:
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+            orphan = conn.execute(
+                text(
+                    "INSERT INTO agent_metrics (agent_id, metric_name, metric_value, recorded_at)"
+                    " VALUES (:a, 'cpu_usage', 1.0, :t) RETURNING id"
+                ),
+                {"a": agent + 1000, "t": s.now},
+            ).scalar_one()
+        if sqlite:
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
     first = s.maintenance()
     second = s.maintenance()
     found = published(

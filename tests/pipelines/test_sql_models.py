@@ -32,12 +32,10 @@ def test_staging_reads_only_raw_and_no_model_reads_a_later_layer() -> None:
     for model in [*GRAPH.models.values(), *GRAPH.steps]:
         own = LAYERS.index(model.layer)
         # A trust step reads the state of the marts it builds (the incremental update); any
-        # incremental model may read its cursor in the bookkeeping table ops.watermarks; the
-        # archive views are source data purged from the platform, read where raw would be.
+        # model may read the bookkeeping of ops (cursors, the archive views: source data
+        # purged from the platform, rows deleted on it, days owed a rebuild).
         allowed = set(model.step_of) | {
-            ("ops", "watermarks"),
-            ("ops", "archived_executions"),
-            ("ops", "archived_agent_metrics"),
+            key for key, m in GRAPH.models.items() if m.materialized == "bookkeeping"
         }
         later = [k for k in model.reads - allowed if _layer(k) > own]
         assert not later, (model.relative, later)
@@ -96,6 +94,7 @@ def test_publish_follows_every_unpartitioned_asset() -> None:
         k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def
     }
     assert partitioned == {
+        "ops/days_rebuilt",
         "marts/agent_usage_daily",
         "marts/execution_durations",
         "marts/duration_histogram_daily",

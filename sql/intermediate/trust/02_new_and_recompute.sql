@@ -4,21 +4,36 @@
 -- (agent_id, cut_at, cut_key): agents to recompute from the cut on. An agent whose state is
 -- under another model version recomputes everything (cut NULL); an agent with a new event not
 -- after its last applied one (a late event cannot be slotted into decayed sums) recomputes
--- from its earliest new event: the events before it keep their state, as applied.
--- Parameter: $version (the model version now).
+-- from its earliest new event: the events before it keep their state, as applied; an agent
+-- one of whose executions or reviews was deleted on the platform by hand (ops.platform_deletions)
+-- recomputes from that event's time.
+-- Parameters: $version (the model version now), $since (the trust cursor; NULL: everything is
+-- read anew).
 -- step: marts.trust_events, marts.agent_trust
 create or replace temp table _trust_new as
 select s.* from _trust_source as s
 where s.record_id not in (select record_id from marts.trust_events);
 
 create or replace temp table _trust_recompute as
-select agent_id, null::timestamp as cut_at, null::varchar as cut_key
-from marts.agent_trust where model_version <> $version
-union all
-select n.agent_id, n.occurred_at, n.event_key
-from _trust_new as n
-join marts.agent_trust as a using (agent_id)
-where a.model_version = $version
-  and a.last_event_at is not null
-  and (n.occurred_at, n.event_key) <= (a.last_event_at, a.last_event_key)
-qualify row_number() over (partition by n.agent_id order by n.occurred_at, n.event_key) = 1;
+with cuts as (
+    select agent_id, null::timestamp as cut_at, null::varchar as cut_key, 0 as whole
+    from marts.agent_trust where model_version <> $version
+    union all
+    select n.agent_id, n.occurred_at, n.event_key, 1
+    from _trust_new as n
+    join marts.agent_trust as a using (agent_id)
+    where a.model_version = $version
+      and a.last_event_at is not null
+      and (n.occurred_at, n.event_key) <= (a.last_event_at, a.last_event_key)
+    union all
+    -- An execution or review deleted on the platform by hand since the last update: its
+    -- event leaves, so the agent is recomputed from it on ('' sorts before every key).
+    select d.agent_id, d.occurred_at, '', 1
+    from ops.platform_deletions as d
+    join marts.agent_trust as a using (agent_id)
+    where d.table_name in ('executions', 'agent_reviews')
+      and d.occurred_at is not null
+      and $since is not null and d.detected_at > $since
+)
+select agent_id, cut_at, cut_key from cuts
+qualify row_number() over (partition by agent_id order by whole, cut_at, cut_key) = 1;
