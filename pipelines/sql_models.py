@@ -50,8 +50,9 @@ LAYERS = ("raw", "staging", "intermediate", "marts", "ops", "platform")
 SQL_MATERIALIZATIONS = ("view", "table", "incremental", "day_partitioned")
 OTHER_MATERIALIZATIONS = ("python", "bookkeeping")
 #: Parameters the pipeline binds itself; any other ``$name`` must be a ``config:`` value.
-#: ``first_day`` is the first day of the daily partitions (pipelines/partitions.py).
-RUNTIME_PARAMETERS = frozenset({"run_at", "start_day", "end_day", "first_day"})
+#: ``first_day`` is the first day of the daily partitions (pipelines/partitions.py);
+#: ``sql_version`` a hash of the file's own statements (pipelines/sql_files.py).
+RUNTIME_PARAMETERS = frozenset({"run_at", "start_day", "end_day", "first_day", "sql_version"})
 #: sql/examples/: the analysts' example queries, read by people, not by the pipeline.
 EXAMPLES_FOLDER = "examples"
 HEADER_KEYS = ("materialized", "grain", "written", "partition_day", "report", "config", "step")

@@ -10,9 +10,9 @@
 -- orphans (the parent arrives; the mirror never loses a parent, so a valid row cannot become
 -- an orphan) and duplicates (the groups of changed or flagged rows). Reading every row's JSON
 -- each run cost 1.9 s and 0.8 GB of RSS at 2M executions, 65 s at 10M (bench/pipeline.py).
--- The small tables are evaluated whole. quarantine_rules_version() (kept as the cursor's
--- last_id) must be raised whenever a rule of the large tables changes: a version the cursor
--- does not carry re-evaluates every row once.
+-- The small tables are evaluated whole. $sql_version (a hash of this file's statements, kept
+-- as the cursor's last_id) changes whenever the rules do, and a version the cursor does not
+-- carry re-evaluates every row once; editing a comment changes nothing.
 -- Parameter: $run_at (UTC timestamp of the run). marts.quarantine publishes it to analysts.
 -- Text the SQLite reader could not decode as UTF-8 arrives with U+FFFD in place of the bad
 -- bytes (pipelines/ingest/extract.py): not_utf8 finds it; utf8_columns names the columns of
@@ -34,10 +34,9 @@ create table if not exists intermediate.quarantine (
 );
 
 -- The newest _ingested_at this model has judged, when judged by these rules (else everything).
-create or replace temp macro quarantine_rules_version() as 1;
 set variable quarantine_since = (
     select coalesce(max(advanced_at), timestamp '-infinity') from ops.watermarks
-    where table_name = 'quarantine' and last_id = quarantine_rules_version()
+    where table_name = 'quarantine' and last_id = $sql_version
 );
 
 -- Rules that read the row alone, per large table: findings on unchanged rows are kept.
@@ -274,7 +273,7 @@ left join intermediate.quarantine as before
    and before.detail is not distinct from now_.detail;
 
 insert or replace into ops.watermarks
-select 'quarantine', null, quarantine_rules_version(), max(newest)
+select 'quarantine', null, $sql_version, max(newest)
 from (
     select max(_ingested_at) as newest from raw.executions
     union all
@@ -288,7 +287,6 @@ drop table _quarantine_row_rules;
 drop table _changed_executions;
 drop table _changed_metrics;
 reset variable quarantine_since;
-drop macro quarantine_rules_version;
 drop macro utf8_columns;
 drop macro not_utf8;
 

@@ -202,3 +202,18 @@ def test_config_values_and_named_queries() -> None:
         "scores",
     }
     assert queries["scores"] == "select agent_id, trust_score from marts.agent_trust"
+
+
+def test_a_models_sql_version_follows_its_statements_not_its_comments() -> None:
+    from pipelines.sql_files import read_sql, sql_version
+
+    sql = read_sql("intermediate/quarantine.sql")
+    reworded = sql.replace("-- intermediate.quarantine:", "-- intermediate.quarantine (reworded):")
+    respaced = sql.replace("\n", "\n\n")
+    assert reworded != sql and sql_version(reworded) == sql_version(sql)
+    assert sql_version(respaced) == sql_version(sql)
+    # A rule's threshold, a literal in a statement: a new version.
+    stricter = sql.replace("duration_ms > 86400000", "duration_ms > 3600000")
+    assert stricter != sql and sql_version(stricter) != sql_version(sql)
+    # A '--' inside a string literal is not a comment.
+    assert sql_version("select '--a' as x") != sql_version("select '--b' as x")
