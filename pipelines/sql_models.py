@@ -19,12 +19,15 @@ each):
   when partitioned) after each build: the materialization's metadata in the Dagster UI.
 * ``config:`` ``name = default (description)``: a run-config value bound as ``$name`` (one
   line per value).
-* ``step:`` (files under a folder, e.g. ``intermediate/trust/``) the file is one step of the
+* ``step:`` (files under a folder, e.g. ``marts/trust/``) the file is one step of the
   Python-driven models named, not an asset; what it reads counts as theirs.
 
 What a model reads is every schema-qualified name (``raw.``, ``staging.``, ``intermediate.``,
 ``marts.``, ``ops.``) outside comments and string literals, its own relation excepted: the
-asset's dependencies. A name that no model and no raw table builds is an error, so a typo in a
+asset's dependencies. The layers are a contract the loader enforces (:data:`READS`): staging
+reads raw, intermediate reads staging and intermediate, marts read intermediate and marts, the
+platform write-back reads marts, ops (bookkeeping) may be read and written by any layer; a file
+writes only its own layer. A name that no model and no raw table builds is an error, so a typo in a
 ``from`` clause fails when the code location loads, not in the hourly run.
 """
 
@@ -57,8 +60,24 @@ RUNTIME_PARAMETERS = frozenset({"run_at", "start_day", "end_day", "first_day", "
 EXAMPLES_FOLDER = "examples"
 HEADER_KEYS = ("materialized", "grain", "written", "partition_day", "report", "config", "step")
 
+#: What each layer's files may read (``ops``, bookkeeping, any layer may read and write).
+READS = {
+    "staging": ("raw",),
+    "intermediate": ("staging", "intermediate"),
+    "marts": ("intermediate", "marts"),
+    "platform": ("marts",),
+    "ops": ("raw", "staging", "intermediate", "marts"),
+}
 _HEADER_LINE = re.compile(rf"^--\s*({'|'.join(HEADER_KEYS)}):\s*(.*?)\s*$")
 _REFERENCE = re.compile(rf"\b({'|'.join(LAYERS[:-1])})\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
+#: A statement that creates or changes a relation: the relation is written, not read.
+_WRITE = re.compile(
+    r"\b(?:create\s+(?:or\s+replace\s+)?(?:table|view)\s+(?:if\s+not\s+exists\s+)?"
+    r"|insert\s+(?:or\s+(?:replace|ignore)\s+)?into\s+|delete\s+from\s+|update\s+"
+    r"|merge\s+into\s+|alter\s+table\s+|drop\s+(?:table|view)\s+(?:if\s+exists\s+)?)"
+    rf"({'|'.join(LAYERS[:-1])})\.([a-z_][a-z0-9_]*)\b",
+    re.IGNORECASE,
+)
 _CONFIG = re.compile(r"^([a-z_][a-z0-9_]*)\s*=\s*(-?\d+)\s*(?:\((.*)\))?$")
 _REPORT_ITEM = re.compile(r"^([a-z_][a-z0-9_]*)\s*=\s*(.+)$", re.DOTALL)
 
@@ -225,6 +244,7 @@ def parse_model(relative: str, sql: str) -> SqlModel:
     if kind == "day_partitioned" and not {"start_day", "end_day"} <= parameters:
         raise SqlModelError(relative, "a day_partitioned model rebuilds [$start_day, $end_day)")
     reads = {(s.lower(), t.lower()) for s, t in _REFERENCE.findall(body)} - {key}
+    _check_layers(relative, layer, body, reads)
     return SqlModel(
         relative=relative,
         layer=layer,
@@ -241,6 +261,26 @@ def parse_model(relative: str, sql: str) -> SqlModel:
         reads=frozenset(reads),
         parameters=parameters,
     )
+
+
+def _check_layers(relative: str, layer: str, body: str, references: set[Key]) -> None:
+    """Data flows one way: a file writes only its own layer (and ops, the bookkeeping every
+    layer keeps) and reads only the layers before it (:data:`READS`; ops from any layer)."""
+    written = {(s.lower(), t.lower()) for s, t in _WRITE.findall(body)}
+    for schema, table in sorted(written):
+        if schema not in (layer, "ops"):
+            raise SqlModelError(
+                relative,
+                f"writes {schema}.{table}: a file under {layer}/ writes only {layer}.* (and ops.*)",
+            )
+    allowed = (*READS.get(layer, ()), layer if layer == "ops" else "ops")
+    for schema, table in sorted(references - written):
+        if schema not in allowed:
+            raise SqlModelError(
+                relative,
+                f"reads {schema}.{table}: a file under {layer}/ reads only "
+                f"{', '.join(f'{a}.*' for a in allowed)}",
+            )
 
 
 def _check_ddl(relative: str, body: str, key: Key, kind: str) -> None:

@@ -22,7 +22,7 @@ WRITEBACK = ("platform", "trust_records")
         dg.AssetSpec(
             asset_key(EVENTS),
             group_name="marts",
-            # What the step files of sql/intermediate/trust/ read (agents, executions, reviews).
+            # What the step files of sql/marts/trust/ read (agents, executions, reviews).
             deps=asset_deps(GRAPH, EVENTS, STATE),
             kinds={"duckdb"},
             metadata=definition_metadata(GRAPH.model(*EVENTS)),
@@ -30,7 +30,7 @@ WRITEBACK = ("platform", "trust_records")
                 "One row per event that moves an agent's trust (terminal execution or review) "
                 "with a record id derived from its source, before/after scores and delta. "
                 "Time-decayed Beta reputation; see pipelines/trust/model.py and its steps in "
-                "sql/intermediate/trust/."
+                "sql/marts/trust/."
             ),
         ),
         dg.AssetSpec(

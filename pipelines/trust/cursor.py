@@ -19,7 +19,7 @@ from pipelines.sql_files import run_model
 
 CURSOR_NAME = "trust_writeback"
 #: The trust model's own cursor: the newest ``intermediate.executions_all.changed_at`` it has
-#: read (``advanced_at``), moved by sql/intermediate/trust/09_finish.sql.
+#: read (``advanced_at``), moved by sql/marts/trust/09_finish.sql.
 SOURCE_CURSOR_NAME = "trust_source"
 
 

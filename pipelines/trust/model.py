@@ -15,7 +15,7 @@ Beta Reputation System with a forgetting factor, in the form Storj uses for node
 
 Decay happens between events, never against the wall clock: a run with no new events changes
 no score. Whole histories are computed set-wise with window functions from the closed form
-(``sql/intermediate/trust/06_apply.sql``), not a Python loop per event.
+(``sql/marts/trust/06_apply.sql``), not a Python loop per event.
 
 Incremental and idempotent: a run reads only the executions ``executions_all`` rewrote since
 the previous update (its ``changed_at`` cursor), and each event's ``record_id`` is derived from
@@ -28,7 +28,7 @@ every agent from its first event. Either way the state equals a full recompute, 
 Events appended by any of these paths are numbered above the write-back cursor
 (pipelines/trust/cursor.py), so the platform write-back sends each of them.
 
-The SQL is in ``sql/intermediate/trust/``, one file per step, numbered in the order
+The SQL is in ``sql/marts/trust/``, one file per step, numbered in the order
 :func:`update_trust` runs them (each file says its inputs, outputs and parameters): 01 the
 events (again for the recomputed agents), 02 new events and agents to recompute, 03 the cut
 and what to apply, then per batch 04 starting
@@ -93,11 +93,11 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
     return rows[0][0] if rows else None
 
 
-STEPS = "intermediate/trust"
+STEPS = "marts/trust"
 
 
 def _step(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> None:
-    """Run one step file of ``sql/intermediate/trust/`` (each says its inputs and outputs)."""
+    """Run one step file of ``sql/marts/trust/`` (each says its inputs and outputs)."""
     run_model(con, f"{STEPS}/{name}.sql", params)
 
 

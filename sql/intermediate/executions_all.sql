@@ -52,7 +52,7 @@ create or replace temp table _executions_archived as
 select distinct id from ops.archived_executions;
 
 create or replace temp table _executions_changed as
-select id from raw.executions
+select id from staging.stg_executions
 where _ingested_at > (
     select coalesce(max(advanced_at), timestamp '-infinity')
     from ops.watermarks where table_name = 'executions_all'
@@ -108,7 +108,7 @@ left join _executions_flagged as f using (id);
 insert or replace into ops.watermarks
 select 'executions_all', null, 0, max(changed)
 from (
-    select max(_ingested_at) as changed from raw.executions
+    select max(_ingested_at) as changed from staging.stg_executions
     union all
     select max(detected_at) from ops.platform_deletions where table_name = 'executions'
 )

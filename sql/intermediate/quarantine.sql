@@ -1,5 +1,5 @@
 -- intermediate.quarantine: rows that break a data rule, kept out of the statistics.
--- The rules judge the rows as the platform sent them (raw), so they read raw. A row breaking
+-- The rules judge the rows as the platform sent them: staging exposes every mirrored column. A row breaking
 -- one rule in two ways (input_data and output_data both invalid JSON) has a row per detail.
 -- A row keeps the detected_at of the run that first flagged it.
 -- Incremental for the two large tables (executions, agent_metrics): a rule that reads only the
@@ -20,6 +20,18 @@
 -- materialized: table
 -- grain: table_name, row_key, rule, detail
 -- report: quarantined_rows = count(*), tables = count(distinct table_name)
+-- The staging rows under the names the rules use (the platform's own column names: the rules
+-- read the rows as the platform sent them).
+create or replace temp view _q_executions as select * from staging.stg_executions;
+create or replace temp view _q_agent_metrics as
+select * rename (point_id as id) from staging.stg_agent_metrics;
+create or replace temp view _q_agents as
+select * rename (agent_id as id, agent_name as name) from staging.stg_agents;
+create or replace temp view _q_users as select * rename (user_id as id) from staging.stg_users;
+create or replace temp view _q_hirings as select * rename (hiring_id as id) from staging.stg_hirings;
+create or replace temp view _q_agent_reviews as
+select * rename (review_id as id) from staging.stg_agent_reviews;
+
 create or replace temp macro not_utf8(s) as coalesce(contains(s, chr(65533)), false);
 create or replace temp macro utf8_columns(r) as
     'bytes that are not UTF-8 (shown as U+FFFD) in ' || array_to_string(
@@ -54,19 +66,19 @@ select * from intermediate.quarantine
 where getvariable('quarantine_since') > timestamp '-infinity';
 
 create or replace temp table _changed_executions as
-select id from raw.executions where _ingested_at > getvariable('quarantine_since');
+select id from _q_executions where _ingested_at > getvariable('quarantine_since');
 create or replace temp table _changed_metrics as
-select id from raw.agent_metrics where _ingested_at > getvariable('quarantine_since');
+select id from _q_agent_metrics where _ingested_at > getvariable('quarantine_since');
 
 create or replace temp table _quarantine_now as
 with
 changed_executions as (
-    select * from raw.executions where _ingested_at > getvariable('quarantine_since')
+    select * from _q_executions where _ingested_at > getvariable('quarantine_since')
 ),
 -- Rows whose verdict may have changed without the row changing: flagged by a rule that
 -- depends on other rows or on the clock.
 recheck_executions as (
-    select * from raw.executions
+    select * from _q_executions
     where id in (select id from _changed_executions)
        or id in (select row_key from _quarantine_before
                  where table_name = 'executions'
@@ -74,15 +86,15 @@ recheck_executions as (
                                 'orphaned_user'))
 ),
 duplicate_keys as (
-    select execution_id from raw.executions where id in (select id from _changed_executions)
+    select execution_id from _q_executions where id in (select id from _changed_executions)
     union
-    select e.execution_id from raw.executions as e
+    select e.execution_id from _q_executions as e
     join _quarantine_before as q
       on q.table_name = 'executions' and q.rule = 'duplicate_execution_id' and q.row_key = e.id
 ),
-agent_ids as (select id from raw.agents),
-user_ids as (select id from raw.users),
-hiring_ids as (select id from raw.hirings),
+agent_ids as (select id from _q_agents),
+user_ids as (select id from _q_users),
+hiring_ids as (select id from _q_hirings),
 
 execution_rules as (
     select 'executions' as table_name, id as row_key, 'invalid_json' as rule,
@@ -141,10 +153,10 @@ execution_rules as (
     union all
     select 'executions', e.id, 'duplicate_execution_id',
            'execution_id ' || e.execution_id || ' also on id ' || d.first_id
-    from raw.executions as e
+    from _q_executions as e
     join (
         -- a hash aggregate, not a sort: only repeated ids come out
-        select execution_id, min(id) as first_id from raw.executions
+        select execution_id, min(id) as first_id from _q_executions
         where execution_id in (select execution_id from duplicate_keys)
         group by execution_id having count(*) > 1
     ) as d using (execution_id)
@@ -152,10 +164,10 @@ execution_rules as (
 ),
 
 changed_metrics as (
-    select * from raw.agent_metrics where _ingested_at > getvariable('quarantine_since')
+    select * from _q_agent_metrics where _ingested_at > getvariable('quarantine_since')
 ),
 recheck_metrics as (
-    select * from raw.agent_metrics
+    select * from _q_agent_metrics
     where id in (select id from _changed_metrics)
        or id in (select row_key from _quarantine_before
                  where table_name = 'agent_metrics'
@@ -164,7 +176,7 @@ recheck_metrics as (
 duplicate_points as (
     select agent_id, metric_name, recorded_at, metric_value from changed_metrics
     union
-    select m.agent_id, m.metric_name, m.recorded_at, m.metric_value from raw.agent_metrics as m
+    select m.agent_id, m.metric_name, m.recorded_at, m.metric_value from _q_agent_metrics as m
     join _quarantine_before as q
       on q.table_name = 'agent_metrics' and q.rule = 'duplicate_point' and q.row_key = m.id
 ),
@@ -186,10 +198,10 @@ metric_rules as (
     union all
     select 'agent_metrics', m.id, 'duplicate_point',
            'same agent, metric, time and value as id ' || d.first_id
-    from raw.agent_metrics as m
+    from _q_agent_metrics as m
     join (
         select agent_id, metric_name, recorded_at, metric_value, min(id) as first_id
-        from raw.agent_metrics
+        from _q_agent_metrics
         semi join duplicate_points using (agent_id, metric_name, recorded_at, metric_value)
         group by agent_id, metric_name, recorded_at, metric_value having count(*) > 1
     ) as d using (agent_id, metric_name, recorded_at, metric_value)
@@ -199,37 +211,37 @@ metric_rules as (
 other_rules as (
     select 'hirings' as table_name, id as row_key, 'orphaned_agent' as rule,
            'agent_id ' || agent_id || ' does not exist' as detail
-    from raw.hirings where agent_id is null or agent_id not in (select id from agent_ids)
+    from _q_hirings where agent_id is null or agent_id not in (select id from agent_ids)
     union all
     select 'hirings', id, 'orphaned_user', 'user_id ' || user_id || ' does not exist'
-    from raw.hirings where user_id is not null and user_id not in (select id from user_ids)
+    from _q_hirings where user_id is not null and user_id not in (select id from user_ids)
     union all
     select 'hirings', id, 'unknown_status', 'status = ' || coalesce(status, 'NULL')
-    from raw.hirings
+    from _q_hirings
     where status is null or status not in ('active', 'expired', 'cancelled', 'suspended')
     union all
     select 'agents', id, 'unknown_status', 'status = ' || coalesce(status, 'NULL')
-    from raw.agents
+    from _q_agents
     where status is null
        or status not in ('draft', 'submitted', 'approved', 'rejected', 'active', 'inactive')
     union all
     select 'agent_reviews', id, 'rating_out_of_range', 'rating = ' || coalesce(rating::varchar, 'NULL')
-    from raw.agent_reviews where rating is null or rating not between 1 and 5
+    from _q_agent_reviews where rating is null or rating not between 1 and 5
     union all
     select 'agent_reviews', id, 'orphaned_agent', 'agent_id ' || agent_id || ' does not exist'
-    from raw.agent_reviews where agent_id is null or agent_id not in (select id from agent_ids)
+    from _q_agent_reviews where agent_id is null or agent_id not in (select id from agent_ids)
     union all
     select 'agent_reviews', id, 'orphaned_user', 'reviewer_id ' || reviewer_id || ' does not exist'
-    from raw.agent_reviews where reviewer_id is null or reviewer_id not in (select id from user_ids)
+    from _q_agent_reviews where reviewer_id is null or reviewer_id not in (select id from user_ids)
     union all
     select 'users', u.id, 'invalid_utf8', utf8_columns(u)
-    from raw.users as u
+    from _q_users as u
     where not_utf8(username) or not_utf8(email) or not_utf8(full_name)
        or not_utf8(hashed_password) or not_utf8(avatar_url) or not_utf8(bio)
        or not_utf8(website) or not_utf8(preferences)
     union all
     select 'agents', a.id, 'invalid_utf8', utf8_columns(a)
-    from raw.agents as a
+    from _q_agents as a
     where not_utf8(name) or not_utf8(description) or not_utf8(version) or not_utf8(author)
        or not_utf8(email) or not_utf8(entry_point) or not_utf8(requirements)
        or not_utf8(config_schema) or not_utf8(code_zip_url) or not_utf8(code_hash)
@@ -238,12 +250,12 @@ other_rules as (
        or not_utf8(validation_errors)
     union all
     select 'hirings', h.id, 'invalid_utf8', utf8_columns(h)
-    from raw.hirings as h
+    from _q_hirings as h
     where not_utf8(status) or not_utf8(config) or not_utf8(acp_endpoint)
        or not_utf8(billing_cycle)
     union all
     select 'agent_reviews', r.id, 'invalid_utf8', utf8_columns(r)
-    from raw.agent_reviews as r
+    from _q_agent_reviews as r
     where not_utf8(comment)
 )
 
@@ -275,9 +287,9 @@ left join intermediate.quarantine as before
 insert or replace into ops.watermarks
 select 'quarantine', null, $sql_version, max(newest)
 from (
-    select max(_ingested_at) as newest from raw.executions
+    select max(_ingested_at) as newest from _q_executions
     union all
-    select max(_ingested_at) from raw.agent_metrics
+    select max(_ingested_at) from _q_agent_metrics
 )
 having max(newest) is not null;
 
@@ -289,6 +301,12 @@ drop table _changed_metrics;
 reset variable quarantine_since;
 drop macro utf8_columns;
 drop macro not_utf8;
+drop view _q_executions;
+drop view _q_agent_metrics;
+drop view _q_agents;
+drop view _q_users;
+drop view _q_hirings;
+drop view _q_agent_reviews;
 
 comment on table intermediate.quarantine is
     'Rows that break a data rule and are kept out of the statistics (grain: table_name, row_key, rule, detail)';

@@ -1,5 +1,5 @@
 -- marts.agent_trust: each agent's current trust and the model's state (grain: agent_id).
--- materialized: python (pipelines/trust/model.py, with the steps in sql/intermediate/trust/)
+-- materialized: python (pipelines/trust/model.py, with the steps in sql/marts/trust/)
 -- grain: agent_id
 create table if not exists marts.agent_trust (
     agent_id bigint primary key,

@@ -20,7 +20,7 @@ days as (
     from marts.trust_events
     group by all
 ),
--- Ties on a timestamp are broken by the event key, as the model does (sql/intermediate/trust/
+-- Ties on a timestamp are broken by the event key, as the model does (sql/marts/trust/
 -- 03_pending.sql). Two equality joins on the day's first and last instant: 0.5-0.7 s over 10M
 -- events, where arg_min over an (occurred_at, key) struct took 0.9 s.
 firsts as (

@@ -1,5 +1,5 @@
 -- marts.trust_events: one row per event that moved an agent's trust (grain: record_id).
--- materialized: python (pipelines/trust/model.py, with the steps in sql/intermediate/trust/)
+-- materialized: python (pipelines/trust/model.py, with the steps in sql/marts/trust/)
 -- grain: record_id
 -- written: seq > (select coalesce(max(last_id), 0) from ops.watermarks where table_name = 'trust_writeback')
 create table if not exists marts.trust_events (

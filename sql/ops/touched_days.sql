@@ -18,9 +18,9 @@ since as (
     from ops.watermarks where table_name = 'touched_days'
 ),
 touched as (
-    select created_at::date as day, _ingested_at from raw.executions
-    union all select hired_at::date, _ingested_at from raw.hirings
-    union all select recorded_at::date, _ingested_at from raw.agent_metrics
+    select created_at::date as day, _ingested_at from staging.stg_executions
+    union all select hired_at::date, _ingested_at from staging.stg_hirings
+    union all select recorded_at::date, _ingested_at from staging.stg_agent_metrics
     -- rows deleted on the platform by hand: their days lose them
     union all select day, detected_at from ops.platform_deletions
     where table_name in ('executions', 'hirings', 'agent_metrics')

@@ -1,5 +1,8 @@
--- staging.stg_agent_reviews: reviews, typed and renamed (one row per raw.agent_reviews row).
+-- staging.stg_agent_reviews: reviews (one row per raw.agent_reviews row).
+-- Every column of the mirror, _ingested_at (when the ingest last wrote the row: what the
+-- incremental models read since their cursor) and the JSON documents as their text,
+-- valid or not (the quarantine's rules judge them); the key renamed review_id.
 -- materialized: view
 create or replace view staging.stg_agent_reviews as
-select id as review_id, agent_id, reviewer_id, rating, comment, is_public, created_at, updated_at
+select * rename (id as review_id)
 from raw.agent_reviews;

@@ -1,6 +1,8 @@
--- staging.stg_hirings: hirings, typed and renamed (one row per raw.hirings row).
+-- staging.stg_hirings: hirings (one row per raw.hirings row).
+-- Every column of the mirror, _ingested_at (when the ingest last wrote the row: what the
+-- incremental models read since their cursor) and the JSON documents as their text,
+-- valid or not (the quarantine's rules judge them); the key renamed hiring_id.
 -- materialized: view
 create or replace view staging.stg_hirings as
-select id as hiring_id, agent_id, user_id, status, hired_at, expires_at,
-       total_executions, last_executed_at, created_at, updated_at
+select * rename (id as hiring_id)
 from raw.hirings;

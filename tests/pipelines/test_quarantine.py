@@ -1,4 +1,5 @@
-"""intermediate.quarantine on a hand-made raw layer: what each rebuild keeps."""
+"""intermediate.quarantine on a hand-made raw layer (read through staging): what each rebuild
+keeps."""
 
 from __future__ import annotations
 
@@ -10,15 +11,20 @@ import duckdb
 from pipelines.ingest.load import ensure_raw_table
 from pipelines.ingest.tables import SOURCE_TABLES
 from pipelines.sql_files import run_model
+from pipelines.sql_models import load_graph
 from pipelines.warehouse.files import connect_working
 
 T0 = datetime(2026, 5, 4, 9, 0)
 
 
 def raw_layer_with_user_and_agent(con: duckdb.DuckDBPyConnection) -> None:
-    """Every raw table, empty but for user 1 and agent 1 (ingested at T0)."""
+    """Every raw table (and the staging views over them), empty but for user 1 and agent 1
+    (ingested at T0)."""
     for table in SOURCE_TABLES.values():
         ensure_raw_table(con, table)
+    for model in load_graph().sql_assets():
+        if model.layer == "staging":
+            run_model(con, model.relative)
     con.execute(
         "insert into raw.users (id, username, email, created_at, updated_at, _ingested_at)"
         " values (1, 'u', 'u@x.co', $t, $t, $t)",

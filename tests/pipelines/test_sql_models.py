@@ -42,12 +42,10 @@ def test_staging_reads_only_raw_and_no_model_reads_a_later_layer() -> None:
 
 
 def test_the_marts_read_clean_rows_only() -> None:
-    # Marts never read raw, and read staging only to count raw rows (data_quality).
-    for model in GRAPH.models.values():
+    # Marts never read raw or staging: what they count went through the quarantine.
+    for model in [*GRAPH.models.values(), *GRAPH.steps]:
         if model.layer == "marts":
-            assert not any(k[0] == "raw" for k in model.reads), model.relative
-            if model.name != "marts.data_quality":
-                assert not any(k[0] == "staging" for k in model.reads), model.relative
+            assert not any(k[0] in ("raw", "staging") for k in model.reads), model.relative
 
 
 def test_trust_deps_come_from_its_step_files() -> None:
@@ -57,8 +55,8 @@ def test_trust_deps_come_from_its_step_files() -> None:
         ("intermediate", "valid_agents"),
     ]
     steps = [s.relative for s in GRAPH.step_files(("marts", "agent_trust"))]
-    assert steps[0] == "intermediate/trust/01_event_source.sql"
-    assert "intermediate/trust/09_finish.sql" in steps
+    assert steps[0] == "marts/trust/01_event_source.sql"
+    assert "marts/trust/09_finish.sql" in steps
 
 
 def test_every_asset_key_is_a_file_and_every_group_its_layer() -> None:
@@ -217,3 +215,44 @@ def test_a_models_sql_version_follows_its_statements_not_its_comments() -> None:
     assert stricter != sql and sql_version(stricter) != sql_version(sql)
     # A '--' inside a string literal is not a comment.
     assert sql_version("select '--a' as x") != sql_version("select '--b' as x")
+
+
+@pytest.mark.parametrize(
+    ("relative", "sql", "message"),
+    [
+        (
+            "marts/sneaky.sql",
+            "-- materialized: table\ncreate or replace table marts.sneaky as"
+            " select * from raw.executions",
+            "sql/marts/sneaky.sql: reads raw.executions: a file under marts/ reads only"
+            " intermediate.*, marts.*, ops.*",
+        ),
+        (
+            "staging/stg_x.sql",
+            "-- materialized: view\ncreate or replace view staging.stg_x as"
+            " select * from intermediate.executions_all",
+            "sql/staging/stg_x.sql: reads intermediate.executions_all",
+        ),
+        (
+            "intermediate/x.sql",
+            "-- materialized: table\ncreate or replace table intermediate.x as select 1 as a;"
+            "\ninsert into marts.agent_trust select 1",
+            "sql/intermediate/x.sql: writes marts.agent_trust: a file under intermediate/"
+            " writes only intermediate.* (and ops.*)",
+        ),
+    ],
+)
+def test_a_file_that_breaks_the_layers_fails_at_load(relative: str, sql: str, message: str):
+    with pytest.raises(SqlModelError) as refused:
+        parse_model(relative, sql)
+    assert message in str(refused.value)
+
+
+def test_any_layer_may_read_and_write_the_ops_bookkeeping() -> None:
+    model = parse_model(
+        "marts/fine.sql",
+        "-- materialized: table\ncreate or replace table marts.fine as"
+        " select * from intermediate.executions_all, ops.watermarks;"
+        "\ninsert or replace into ops.watermarks select 'fine', null, 0, now()",
+    )
+    assert ("ops", "watermarks") in model.reads
