@@ -37,10 +37,10 @@ from marts import CACHE, DAYS, RUN_AT, START, synthesise
 from pipeline import machine
 from streamlit.testing.v1 import AppTest
 
-from pipelines.resources import Warehouse
 from pipelines.sql_models import build_in_order
 from pipelines.trust.model import TrustParameters, update_trust
 from pipelines.warehouse.files import connect_working, publish, working_path
+from pipelines.warehouse.resource import Warehouse
 
 # This file is named like the package it measures: once its bench/ siblings are imported,
 # bench/ leaves the import path so that the pages' `from dashboards import ...` finds the app.

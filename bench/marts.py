@@ -34,11 +34,11 @@ from sqlalchemy.engine import make_url
 
 from pipelines.ingest.load import ensure_raw_table
 from pipelines.ingest.tables import SOURCE_TABLES
-from pipelines.resources import Warehouse
 from pipelines.sql_files import execute_script
 from pipelines.sql_models import build_in_order
 from pipelines.trust.model import TrustParameters, update_trust
 from pipelines.warehouse.files import SCHEMAS, connect_working, working_path
+from pipelines.warehouse.resource import Warehouse
 
 ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CACHE = Path("data/bench")

@@ -16,7 +16,7 @@ import os
 import typer
 from rich.table import Table
 
-from pipelines.resources import DEFAULT_WAREHOUSE_PATH
+from pipelines.warehouse.resource import DEFAULT_WAREHOUSE_PATH
 from platform_core.cli import console, db_app, setting_failed, simulate_cmd
 from platform_core.config import SettingError
 
@@ -242,11 +242,13 @@ def dashboard(
     The same app as `streamlit run dashboards/app.py`; it runs until interrupted (Ctrl-C).
     """
     import sys
+    from importlib.util import find_spec
     from pathlib import Path
 
-    import dashboards
-
-    app_file = Path(dashboards.__file__).parent / "app.py"
+    # Found, not imported: the pipeline does not depend on the dashboards' code.
+    spec = find_spec("dashboards")
+    assert spec is not None and spec.origin is not None, "the dashboards package is not installed"
+    app_file = Path(spec.origin).parent / "app.py"
     warehouse = os.environ.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH)
     if not 0 < port < 65536:
         raise typer.BadParameter(f"{port} is not a TCP port", param_hint="--port")

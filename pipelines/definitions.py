@@ -8,6 +8,7 @@ from pipelines.cli_log import LOGGERS
 from pipelines.ingest.assets import raw_assets
 from pipelines.ingest.backlog import backlog_sensor
 from pipelines.ingest.checks import raw_checks
+from pipelines.ingest.resource import PlatformDatabase
 from pipelines.intermediate.checks import intermediate_checks
 from pipelines.jobs import (
     WHOLE_TABLE_GRAIN_CHECKS,
@@ -23,25 +24,17 @@ from pipelines.jobs import (
     touched_days_sensor,
 )
 from pipelines.maintenance.assets import maintenance
-from pipelines.maintenance.settings import DEFAULT_ARCHIVE_DIR, Maintenance
+from pipelines.maintenance.settings import Maintenance
 from pipelines.metrics.checks import metrics_checks
 from pipelines.monitoring.checks import alert_checks
-from pipelines.resources import (
-    DEFAULT_MARTS_MEMORY_LIMIT,
-    DEFAULT_MEMORY_LIMIT,
-    DEFAULT_WAREHOUSE_PATH,
-    PlatformDatabase,
-    TrustModel,
-    Warehouse,
-    env_or_default,
-)
 from pipelines.sql_assets import grain_checks, sql_assets
 from pipelines.sql_models import load_graph
 from pipelines.trust.assets import trust, trust_records
 from pipelines.trust.checks import trust_checks
+from pipelines.trust.resource import TrustModel
 from pipelines.usage.checks import usage_checks
 from pipelines.warehouse.assets import build_published_warehouse
-from platform_core.config import default_database_url
+from pipelines.warehouse.resource import Warehouse
 
 GRAPH = load_graph()
 #: Everything but publish: the raw mirrors, one asset per SQL model, and what Python drives.
@@ -67,28 +60,13 @@ CHECKS = [
 
 
 def build_resources() -> dict[str, dg.ConfigurableResource]:
-    """Resources from the environment (through ``EnvVar``), with the embedded defaults."""
+    """Each domain's resource from the environment (``EnvVar`` where a variable is set), with
+    the defaults its fields declare."""
     return {
-        "platform_db": PlatformDatabase(
-            url=env_or_default("PLATFORM_DATABASE_URL", default_database_url())
-        ),
-        "warehouse": Warehouse(
-            path=env_or_default("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH),
-            memory_limit=env_or_default("WAREHOUSE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
-            marts_memory_limit=env_or_default(
-                "WAREHOUSE_MARTS_MEMORY_LIMIT", DEFAULT_MARTS_MEMORY_LIMIT
-            ),
-        ),
-        "maintenance": Maintenance(
-            archive_dir=env_or_default("ARCHIVE_DIR", DEFAULT_ARCHIVE_DIR),
-            execution_retention_days=env_or_default("EXECUTION_RETENTION_DAYS", "90"),
-            metrics_retention_days=env_or_default("METRICS_RETENTION_DAYS", "30"),
-        ),
-        "trust_model": TrustModel(
-            half_life_days=env_or_default("TRUST_HALF_LIFE_DAYS", "7"),
-            timeout_weight=env_or_default("TRUST_TIMEOUT_WEIGHT", "1.5"),
-            review_weight=env_or_default("TRUST_REVIEW_WEIGHT", "0.5"),
-        ),
+        "platform_db": PlatformDatabase.from_env(),
+        "warehouse": Warehouse.from_env(),
+        "maintenance": Maintenance.from_env(),
+        "trust_model": TrustModel.from_env(),
     }
 
 

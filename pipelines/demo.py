@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from pipelines.resources import DEFAULT_WAREHOUSE_PATH
+from pipelines.warehouse.resource import DEFAULT_WAREHOUSE_PATH
 from platform_core import migrate
 from platform_core.config import database_url
 from platform_core.connect import open_platform, parse_platform_url

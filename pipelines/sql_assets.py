@@ -15,10 +15,10 @@ from typing import Any
 import dagster as dg
 
 from pipelines.partitions import FIRST_PARTITION_DAY, daily_partitions, day_range
-from pipelines.resources import Warehouse
 from pipelines.sql_files import run_model
 from pipelines.sql_models import Key, SqlGraph, SqlModel
 from pipelines.warehouse.checks import unique_key_check, whole_table_key_check
+from pipelines.warehouse.resource import Warehouse
 from platform_core.models import utcnow
 
 

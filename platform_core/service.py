@@ -12,25 +12,19 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
 
-from platform_core.db import for_writing, session_factory
 from platform_core.errors import ConflictError, NotFoundError, ValidationError
+from platform_core.feedback import FeedbackWrites
 from platform_core.models import (
     Agent,
     AgentMetric,
-    AgentReview,
     Execution,
     Hiring,
     User,
-    utcnow,
 )
 from platform_core.statuses import (
     AGENT_TRANSITIONS,
@@ -45,7 +39,6 @@ from platform_core.statuses import (
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,50}$")
-_METRIC_NAME = re.compile(r"^[a-z][a-z0-9_.]{0,99}$")
 
 
 def new_execution_id() -> str:
@@ -53,27 +46,11 @@ def new_execution_id() -> str:
     return f"exec_{uuid.uuid4().hex}"
 
 
-class PlatformService:
+class PlatformService(FeedbackWrites):
     """The operations a platform performs on its operational database.
 
     ``clock`` returns naive UTC "now"; tests and the simulator inject their own.
     """
-
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] = utcnow) -> None:
-        self.engine = engine
-        # Service transactions read, then write (counters, statuses): on SQLite they take
-        # the write lock at BEGIN, so nothing they read can change before they write.
-        self._sessions = session_factory(for_writing(engine))
-        self._clock = clock
-
-    @contextmanager
-    def _transaction(self) -> Iterator[Session]:
-        """One transaction; a unique-constraint race surfaces as a ConflictError."""
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except IntegrityError as exc:
-            raise ConflictError(f"refused by a database constraint: {exc.orig}") from exc
 
     # -- users -----------------------------------------------------------------------------
 
@@ -462,101 +439,3 @@ class PlatformService:
                     if value is not None:
                         setattr(execution, key, value)
             return execution
-
-    # -- metrics and reviews ---------------------------------------------------------------
-
-    def record_metric(
-        self,
-        agent_id: int,
-        metric_name: str,
-        value: float,
-        *,
-        recorded_at: datetime | None = None,
-        tags: dict[str, Any] | None = None,
-    ) -> AgentMetric:
-        """Append one point to an agent's metric series."""
-        if not _METRIC_NAME.match(metric_name or ""):
-            raise ValidationError(
-                f"metric_name must be lower_snake_case (letters, digits, '_', '.'), got"
-                f" {metric_name!r}"
-            )
-        if (
-            not isinstance(value, int | float)
-            or value != value
-            or value
-            in (
-                float("inf"),
-                float("-inf"),
-            )
-        ):
-            raise ValidationError(f"metric value must be a finite number, got {value!r}")
-        with self._transaction() as s:
-            self._get(s, Agent, agent_id)
-            point = AgentMetric(
-                agent_id=agent_id,
-                metric_name=metric_name,
-                metric_value=float(value),
-                recorded_at=recorded_at or self._clock(),
-                tags=tags,
-            )
-            s.add(point)
-            s.flush()
-            return point
-
-    def review_agent(
-        self,
-        agent_id: int,
-        reviewer_id: int,
-        rating: int,
-        *,
-        comment: str | None = None,
-        is_public: bool = True,
-    ) -> AgentReview:
-        """Review an agent (one review per agent per reviewer) and refresh its average rating."""
-        if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
-            raise ValidationError(f"rating must be an integer from 1 to 5, got {rating!r}")
-        now = self._clock()
-        with self._transaction() as s:
-            self._get(s, Agent, agent_id)
-            self._get(s, User, reviewer_id)
-            existing = s.scalar(
-                select(AgentReview.id).where(
-                    AgentReview.agent_id == agent_id, AgentReview.reviewer_id == reviewer_id
-                )
-            )
-            if existing is not None:
-                raise ConflictError(
-                    f"user {reviewer_id} has already reviewed agent {agent_id} (review {existing})"
-                )
-            review = AgentReview(
-                agent_id=agent_id,
-                reviewer_id=reviewer_id,
-                rating=rating,
-                comment=comment,
-                is_public=is_public,
-                created_at=now,
-                updated_at=now,
-            )
-            s.add(review)
-            s.flush()
-            average = s.scalar(
-                select(func.avg(AgentReview.rating)).where(AgentReview.agent_id == agent_id)
-            )
-            s.execute(
-                update(Agent)
-                .where(Agent.id == agent_id)
-                .values(average_rating=float(average), updated_at=now)
-            )
-            return review
-
-    # -- helpers ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _get(session: Session, model: type, key: int, *, lock: bool = False) -> Any:
-        if not isinstance(key, int) or isinstance(key, bool):
-            raise ValidationError(f"{model.__tablename__} id must be an integer, got {key!r}")
-        row = session.get(model, key, with_for_update=lock or None)
-        if row is None:
-            singular = model.__tablename__.rstrip("s").replace("_", " ")
-            raise NotFoundError(f"{singular} {key} does not exist")
-        return row

@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from pipelines.maintenance.settings import Maintenance
-from pipelines.resources import TrustModel, Warehouse
+from pipelines.trust.resource import TrustModel
+from pipelines.warehouse.resource import Warehouse
 from platform_core import migrate
 from platform_core.config import SettingError
 from platform_core.db import make_engine

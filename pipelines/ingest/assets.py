@@ -4,8 +4,9 @@
 import dagster as dg
 
 from pipelines.ingest.load import LoadResult, load_table
+from pipelines.ingest.resource import PlatformDatabase
 from pipelines.ingest.tables import SOURCE_TABLES, SourceTable
-from pipelines.resources import PlatformDatabase, Warehouse
+from pipelines.warehouse.resource import Warehouse
 
 
 def raw_key(table: str) -> dg.AssetKey:

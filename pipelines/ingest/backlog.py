@@ -22,7 +22,8 @@ import dagster as dg
 import duckdb
 from sqlalchemy import text
 
-from pipelines.resources import PlatformDatabase, Warehouse
+from pipelines.ingest.resource import PlatformDatabase
+from pipelines.warehouse.resource import Warehouse
 from platform_core.db import make_engine
 
 THRESHOLD_VARIABLE = "INGEST_BACKLOG_THRESHOLD"

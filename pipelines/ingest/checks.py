@@ -10,8 +10,9 @@ import dagster as dg
 
 from pipelines.ingest.assets import raw_key
 from pipelines.ingest.load import read_watermark
+from pipelines.ingest.resource import PlatformDatabase
 from pipelines.ingest.tables import SOURCE_TABLES, SourceTable
-from pipelines.resources import PlatformDatabase, Warehouse
+from pipelines.warehouse.resource import Warehouse
 
 
 def build_checks(table: SourceTable) -> list[dg.AssetChecksDefinition]:

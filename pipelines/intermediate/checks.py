@@ -3,7 +3,7 @@
 # No `from __future__ import annotations`: Dagster inspects type hints at runtime.
 import dagster as dg
 
-from pipelines.resources import Warehouse
+from pipelines.warehouse.resource import Warehouse
 
 
 @dg.asset_check(

@@ -16,13 +16,13 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from pipelines.maintenance.archive import (
+from pipelines.ingest.resource import PlatformDatabase
+from pipelines.maintenance.archive import ArchiveResult, archive_table
+from pipelines.maintenance.archive_specs import (
     AGENT_METRICS,
     EXECUTIONS,
     ArchiveError,
-    ArchiveResult,
     ArchiveSpec,
-    archive_table,
 )
 from pipelines.maintenance.counters import ArchivedCounts, repair_counters
 from pipelines.maintenance.health import find_orphans, table_health, vacuum_analyze
@@ -35,8 +35,8 @@ from pipelines.maintenance.reports import (
     record_run,
 )
 from pipelines.maintenance.settings import Maintenance
-from pipelines.resources import PlatformDatabase, Warehouse
 from pipelines.sql_files import run_model
+from pipelines.warehouse.resource import Warehouse
 from platform_core.models import utcnow
 from platform_core.service import PlatformService
 
@@ -133,49 +133,48 @@ def maintenance(
 ) -> Iterator[dg.MaterializeResult]:
     """Archive and purge, VACUUM, expire hirings, repair counters, report (see module doc)."""
     now, dry, run_id = utcnow(), config.dry_run, context.run.run_id
-    engine = platform_db.engine()
-    archive_dir = maintenance.archive_path
-    log = context.log.info
+    with platform_db.engine() as engine:
+        archive_dir = maintenance.archive_path
+        log = context.log.info
 
-    def record(operation: str, rows: int, seconds: float, detail: object, bytes_: int = 0):
-        record_run(
-            con,
-            run_id,
-            now,
-            operation,
-            dry_run=dry,
-            rows=rows,
-            bytes_=bytes_,
-            seconds=seconds,
-            detail=detail,
-        )
-
-    def archive(spec: ArchiveSpec, cutoff: datetime) -> tuple[ArchiveResult, float]:
-        result, seconds = _timed(
-            lambda: archive_table(
+        def record(operation: str, rows: int, seconds: float, detail: object, bytes_: int = 0):
+            record_run(
                 con,
-                engine,
-                archive_dir,
-                spec,
-                cutoff,
-                batch_size=maintenance.batch_size,
+                run_id,
+                now,
+                operation,
                 dry_run=dry,
-                progress=lambda rows: log(f"{spec.table}: archived and purged {rows:,} rows"),
+                rows=rows,
+                bytes_=bytes_,
+                seconds=seconds,
+                detail=detail,
             )
-        )
-        record(f"archive_{spec.table}", result.rows, seconds, result.detail, result.bytes)
-        if result.not_ready:
-            context.log.warning(f"{spec.table}: {result.not_ready}")
-            return result, seconds
-        log(
-            f"{spec.table}: {'would archive' if dry else 'archived and purged'} "
-            f"{result.rows:,} rows older than {cutoff:%Y-%m-%d %H:%M} in {result.files} files "
-            f"({result.bytes:,} bytes, {seconds:.1f} s); {result.waiting_for_warehouse:,} "
-            "wait for the warehouse (not ingested or not rolled up yet)"
-        )
-        return result, seconds
 
-    try:
+        def archive(spec: ArchiveSpec, cutoff: datetime) -> tuple[ArchiveResult, float]:
+            result, seconds = _timed(
+                lambda: archive_table(
+                    con,
+                    engine,
+                    archive_dir,
+                    spec,
+                    cutoff,
+                    batch_size=maintenance.batch_size,
+                    dry_run=dry,
+                    progress=lambda rows: log(f"{spec.table}: archived and purged {rows:,} rows"),
+                )
+            )
+            record(f"archive_{spec.table}", result.rows, seconds, result.detail, result.bytes)
+            if result.not_ready:
+                context.log.warning(f"{spec.table}: {result.not_ready}")
+                return result, seconds
+            log(
+                f"{spec.table}: {'would archive' if dry else 'archived and purged'} "
+                f"{result.rows:,} rows older than {cutoff:%Y-%m-%d %H:%M} in {result.files} files "
+                f"({result.bytes:,} bytes, {seconds:.1f} s); {result.waiting_for_warehouse:,} "
+                "wait for the warehouse (not ingested or not rolled up yet)"
+            )
+            return result, seconds
+
         with warehouse.connect() as con:
             for model in ("ops/archived_executions.sql", "ops/archived_agent_metrics.sql"):
                 run_model(con, model)
@@ -257,5 +256,3 @@ def maintenance(
                     "a file listed in ops.archive_manifest is missing or its row count differs"
                     " (see marts.archive_months where not verified); restore it from backup"
                 )
-    finally:
-        engine.dispose()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import dagster as dg
 from pydantic import Field
 
+from pipelines.env import FromEnvironment
 from platform_core.config import SettingError
 
 DEFAULT_ARCHIVE_DIR = "data/archive"
@@ -50,10 +52,16 @@ def check_archive_dir(value: str) -> Path:
     return path
 
 
-class Maintenance(dg.ConfigurableResource):
+class Maintenance(FromEnvironment, dg.ConfigurableResource):
     """Archive location and retention periods (``ARCHIVE_DIR``, ``EXECUTION_RETENTION_DAYS``,
     ``METRICS_RETENTION_DAYS``). The retention fields hold text so that an ``EnvVar`` can set
     them and the UI shows the variable's name; a bad value fails the step naming it."""
+
+    ENVIRONMENT: ClassVar[dict[str, str]] = {
+        "archive_dir": "ARCHIVE_DIR",
+        "execution_retention_days": "EXECUTION_RETENTION_DAYS",
+        "metrics_retention_days": "METRICS_RETENTION_DAYS",
+    }
 
     archive_dir: str = Field(
         default=DEFAULT_ARCHIVE_DIR, description="Root of the Parquet archive (ARCHIVE_DIR)."

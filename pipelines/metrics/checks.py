@@ -8,9 +8,9 @@ job) every day.
 # No `from __future__ import annotations`: Dagster inspects type hints at runtime.
 import dagster as dg
 
-from pipelines.resources import Warehouse
 from pipelines.usage.checks import EVERY_DAY
 from pipelines.warehouse.checks import newest_day_check, not_built, run_days
+from pipelines.warehouse.resource import Warehouse
 
 
 def samples_check(table: str, grain: str, *, all_days: bool) -> dg.AssetChecksDefinition:

@@ -7,7 +7,7 @@ from collections import Counter
 
 import dagster as dg
 
-from pipelines.resources import Warehouse
+from pipelines.warehouse.resource import Warehouse
 
 #: Rows listed in the check's metadata; the mart holds them all.
 LISTED = 20

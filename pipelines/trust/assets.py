@@ -4,11 +4,13 @@
 import dagster as dg
 from pydantic import Field
 
-from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
+from pipelines.ingest.resource import PlatformDatabase
 from pipelines.sql_assets import asset_deps, asset_key, definition_metadata
 from pipelines.sql_models import load_graph
 from pipelines.trust.model import update_trust
+from pipelines.trust.resource import TrustModel
 from pipelines.trust.writeback import write_back
+from pipelines.warehouse.resource import Warehouse
 from platform_core.models import utcnow
 
 GRAPH = load_graph()
@@ -105,12 +107,8 @@ def trust_records(
     platform_db: PlatformDatabase,
 ) -> dg.MaterializeResult:
     """Send the trust events not yet on the platform and align every agent's score."""
-    engine = platform_db.engine()
-    try:
-        with warehouse.connect(marts=True) as con:
-            result = write_back(con, engine, resend_all=config.resend_all)
-    finally:
-        engine.dispose()
+    with platform_db.engine() as engine, warehouse.connect(marts=True) as con:
+        result = write_back(con, engine, resend_all=config.resend_all)
     if result.dropped:
         context.log.warning(
             f"{sum(result.dropped.values()):,} trust records not sent: their agents are gone "

@@ -10,12 +10,14 @@ platform record id).
 # No `from __future__ import annotations`: Dagster inspects type hints at runtime.
 import dagster as dg
 
-from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
+from pipelines.ingest.resource import PlatformDatabase
 from pipelines.sql_assets import asset_key
 from pipelines.trust.assets import WRITEBACK
 from pipelines.trust.cursor import read_cursor
 from pipelines.trust.model import recompute_matches
+from pipelines.trust.resource import TrustModel
 from pipelines.trust.writeback import QUERIES, record_counts
+from pipelines.warehouse.resource import Warehouse
 from platform_core.trust_writes import score_changes, stored_trust_scores, trust_record_ids
 
 SAMPLE = 10
@@ -76,8 +78,7 @@ def platform_agrees_with_warehouse(
     warehouse: Warehouse, platform_db: PlatformDatabase
 ) -> dg.AssetCheckResult:
     """Scores exactly, records by version and count: cheap enough for every run."""
-    engine = platform_db.engine()
-    try:
+    with platform_db.engine() as engine:
         with warehouse.connect(marts=True) as con:
             scores = dict(con.execute(QUERIES["scores"]).fetchall())
             unsent = con.execute(
@@ -85,8 +86,6 @@ def platform_agrees_with_warehouse(
             ).fetchall()[0][0]
             counts = record_counts(con, engine)
         differing = [c.agent_id for c in score_changes(stored_trust_scores(engine), scores)]
-    finally:
-        engine.dispose()
     return dg.AssetCheckResult(
         passed=not differing and not counts.missing and unsent == 0,
         metadata={
@@ -115,36 +114,32 @@ def platform_has_every_trust_record(
     warehouse: Warehouse, platform_db: PlatformDatabase
 ) -> dg.AssetCheckResult:
     """Anti-join the warehouse's record ids against the platform's."""
-    engine = platform_db.engine()
-    try:
-        with warehouse.connect(marts=True) as con:
-            versions = [
-                v
-                for (v,) in con.execute(
-                    "select distinct model_version from marts.trust_events"
+    with platform_db.engine() as engine, warehouse.connect(marts=True) as con:
+        versions = [
+            v
+            for (v,) in con.execute(
+                "select distinct model_version from marts.trust_events"
+            ).fetchall()
+        ]
+        con.register("_platform_record_ids", trust_record_ids(engine, versions))
+        agents = sorted(stored_trust_scores(engine))
+        try:
+            # Records of agents deleted on the platform have nowhere to go.
+            missing = [
+                r
+                for (r,) in con.execute(
+                    "select record_id from marts.trust_events where record_id not in"
+                    " (select record_id from _platform_record_ids)"
+                    " and agent_id in (select unnest(?::bigint[])) order by seq",
+                    [agents],
                 ).fetchall()
             ]
-            con.register("_platform_record_ids", trust_record_ids(engine, versions))
-            agents = sorted(stored_trust_scores(engine))
-            try:
-                # Records of agents deleted on the platform have nowhere to go.
-                missing = [
-                    r
-                    for (r,) in con.execute(
-                        "select record_id from marts.trust_events where record_id not in"
-                        " (select record_id from _platform_record_ids)"
-                        " and agent_id in (select unnest(?::bigint[])) order by seq",
-                        [agents],
-                    ).fetchall()
-                ]
-                platform_only = con.execute(
-                    "select count(*) from _platform_record_ids where record_id not in"
-                    " (select record_id from marts.trust_events)"
-                ).fetchall()[0][0]
-            finally:
-                con.unregister("_platform_record_ids")
-    finally:
-        engine.dispose()
+            platform_only = con.execute(
+                "select count(*) from _platform_record_ids where record_id not in"
+                " (select record_id from marts.trust_events)"
+            ).fetchall()[0][0]
+        finally:
+            con.unregister("_platform_record_ids")
     return dg.AssetCheckResult(
         passed=not missing,
         metadata={

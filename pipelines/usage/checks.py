@@ -10,8 +10,8 @@ from datetime import date
 
 import dagster as dg
 
-from pipelines.resources import Warehouse
 from pipelines.warehouse.checks import newest_day_check, not_built, run_days
+from pipelines.warehouse.resource import Warehouse
 
 _DAILY_MISMATCHES = """
 with mart as (

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from pipelines.resources import Warehouse
+from pipelines.warehouse.resource import Warehouse
 
 PUBLISHED = dg.AssetKey(["ops", "published_warehouse"])
 

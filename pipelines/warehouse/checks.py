@@ -7,7 +7,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.partitions import day_range
-from pipelines.resources import Warehouse
+from pipelines.warehouse.resource import Warehouse
 
 
 def not_built(con: duckdb.DuckDBPyConnection, *tables: str) -> dg.AssetCheckResult | None:

@@ -82,7 +82,6 @@ def open_working(published: Path, *, threads: int = 2) -> duckdb.DuckDBPyConnect
         con.execute(f"SET block_allocator_memory = '{BLOCK_ALLOCATOR_MEMORY}'")
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        move_to_intermediate(con)
     except BaseException:
         con.close()
         raise
@@ -92,40 +91,6 @@ def open_working(published: Path, *, threads: int = 2) -> duckdb.DuckDBPyConnect
 def set_memory_limit(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
     """DuckDB's memory limit for what follows (it spills, or evicts cached blocks, beyond)."""
     con.execute(f"SET memory_limit = '{_checked_size(memory_limit)}'")
-
-
-#: Tables that were marts before the intermediate layer existed; marts keeps their names as
-#: views over the intermediate tables.
-MOVED_TO_INTERMEDIATE = ("quarantine", "executions_all")
-
-
-def move_to_intermediate(con: duckdb.DuckDBPyConnection) -> None:
-    """Move a working file written before the intermediate layer to the current layout.
-
-    ``marts.quarantine`` and ``marts.executions_all`` were tables; now the intermediate layer
-    builds them and marts shows them as views of the same name. The quarantine keeps its
-    rows (each row's first ``detected_at``); executions_all is rebuilt by the next run anyway.
-    One transaction; nothing to do (one catalog query) once moved.
-    """
-    moved = [
-        name
-        for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'"
-            " AND table_name IN (SELECT unnest(?))",
-            [list(MOVED_TO_INTERMEDIATE)],
-        ).fetchall()
-    ]
-    if not moved:
-        return
-    con.begin()
-    for name in moved:
-        if name == "quarantine":
-            con.execute(
-                "CREATE TABLE IF NOT EXISTS intermediate.quarantine AS"
-                " SELECT * FROM marts.quarantine"
-            )
-        con.execute(f"DROP TABLE marts.{name}")
-    con.commit()
 
 
 def _lock_timeout() -> float:

@@ -42,8 +42,6 @@ create table if not exists intermediate.executions_all (
     is_quarantined boolean not null,
     changed_at timestamp
 );
--- A table an earlier version built whole has no changed_at: its rows count as old.
-alter table intermediate.executions_all add column if not exists changed_at timestamp;
 
 create or replace temp table _executions_flagged as
 select distinct row_key as id from intermediate.quarantine where table_name = 'executions';

@@ -8,8 +8,10 @@ import dagster as dg
 from sqlalchemy import Engine
 
 from pipelines.definitions import build_defs
+from pipelines.ingest.resource import PlatformDatabase
 from pipelines.maintenance.settings import Maintenance
-from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
+from pipelines.trust.resource import TrustModel
+from pipelines.warehouse.resource import Warehouse
 
 
 def defs_on(

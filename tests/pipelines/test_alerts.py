@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from pipelines.monitoring.checks import alerts_none_firing
-from pipelines.resources import Warehouse
 from pipelines.sql_files import run_model
 from pipelines.warehouse.files import connect_working
+from pipelines.warehouse.resource import Warehouse
 
 RUN_AT = datetime(2026, 11, 20, 12, 0)
 DEFAULTS = {

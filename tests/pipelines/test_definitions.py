@@ -17,10 +17,12 @@ from pipelines.cli import app
 from pipelines.definitions import build_defs, defs
 from pipelines.ingest.assets import raw_assets
 from pipelines.ingest.checks import raw_checks
+from pipelines.ingest.resource import PlatformDatabase
 from pipelines.ingest.tables import INGESTED_TABLES
 from pipelines.jobs import CHECKS_JOB, DAILY_JOB, PIPELINE_JOB
 from pipelines.maintenance.settings import Maintenance
-from pipelines.resources import PlatformDatabase, TrustModel, Warehouse
+from pipelines.trust.resource import TrustModel
+from pipelines.warehouse.resource import Warehouse
 from platform_core.simulate import SimulationConfig, simulate
 from tests.pipelines.location import defs_on
 

@@ -23,8 +23,8 @@ from pipelines.ingest.checks import raw_checks
 from pipelines.ingest.extract import Watermark, _filter, open_reader
 from pipelines.ingest.load import LoadResult, load_table, read_watermark
 from pipelines.ingest.tables import INGESTED_TABLES, SOURCE_TABLES
-from pipelines.resources import Warehouse
 from pipelines.warehouse.files import connect_working
+from pipelines.warehouse.resource import Warehouse
 from platform_core.models import Base, utcnow
 from platform_core.service import PlatformService
 from platform_core.simulate import SimulationConfig, simulate
@@ -351,7 +351,7 @@ from pipelines.ingest.checks import raw_checks
 from pipelines.ingest.extract import Watermark, _filter, open_reader
 from pipelines.ingest.load import load_table
 from pipelines.ingest.tables import SOURCE_TABLES
-from pipelines.resources import Warehouse
+from pipelines.warehouse.resource import Warehouse
 from pipelines.warehouse.files import connect_working
 
 url, warehouse, marker = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.intermediate.checks import every_raw_execution_once
-from pipelines.resources import Warehouse
+from pipelines.warehouse.resource import Warehouse
 
 
 def warehouse_with(tmp_path: Path, raw: list[tuple[int, str]], archived: list[tuple[int, str]]):

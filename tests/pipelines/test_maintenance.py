@@ -19,7 +19,8 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from pipelines.jobs import MAINTENANCE_JOB
-from pipelines.maintenance.archive import EXECUTIONS, archive_table
+from pipelines.maintenance.archive import archive_table
+from pipelines.maintenance.archive_specs import EXECUTIONS
 from pipelines.maintenance.settings import Maintenance
 from pipelines.run import run_pipeline
 from pipelines.warehouse.files import connect_working

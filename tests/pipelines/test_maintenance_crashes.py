@@ -23,7 +23,8 @@ import duckdb
 import pytest
 from sqlalchemy import Engine, text
 
-from pipelines.maintenance.archive import EXECUTIONS, archive_table
+from pipelines.maintenance.archive import archive_table
+from pipelines.maintenance.archive_specs import EXECUTIONS
 from pipelines.warehouse.files import connect_working
 from platform_core.db import make_engine
 from platform_core.simulate import SimulationConfig, simulate
@@ -35,7 +36,8 @@ KILL_SCRIPT = """
 import sys
 from datetime import datetime
 from pathlib import Path
-from pipelines.maintenance.archive import EXECUTIONS, archive_table
+from pipelines.maintenance.archive import archive_table
+from pipelines.maintenance.archive_specs import EXECUTIONS
 from pipelines.warehouse.files import connect_working
 from platform_core.db import make_engine
 

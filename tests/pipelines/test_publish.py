@@ -164,25 +164,3 @@ def test_a_working_file_in_duckdb_2_format_is_converted_once(tmp_path: Path) -> 
     assert cli(published, "SELECT comment FROM duckdb_columns() WHERE column_name = 'v'") == (
         "twice the id"
     )
-
-
-def test_a_working_file_from_before_the_intermediate_layer_is_moved(tmp_path: Path) -> None:
-    published = tmp_path / "warehouse.duckdb"
-    con = duckdb.connect(str(working_path(published)))
-    con.execute("CREATE SCHEMA marts")
-    con.execute(
-        "CREATE TABLE marts.quarantine AS SELECT 'executions' AS table_name, 7::BIGINT AS row_key,"
-        " 'invalid_json' AS rule, 'x' AS detail, TIMESTAMP '2026-01-02' AS detected_at"
-    )
-    con.execute("CREATE TABLE marts.executions_all AS SELECT 1 AS id")
-    con.close()
-    for _ in range(2):  # the second open finds nothing to move
-        with connect_working(published) as con:
-            marts = con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'"
-            ).fetchall()
-            kept = con.execute(
-                "SELECT row_key, detected_at FROM intermediate.quarantine"
-            ).fetchall()
-    assert marts == []
-    assert [(k, t.isoformat()) for k, t in kept] == [(7, "2026-01-02T00:00:00")]

@@ -26,9 +26,9 @@ import pytest
 from sqlalchemy import Engine, text
 
 from pipelines.definitions import build_resources
-from pipelines.resources import TrustModel
 from pipelines.run import PipelineRun, run_pipeline
 from pipelines.trust.model import TrustParameters, recompute_matches, update_trust
+from pipelines.trust.resource import TrustModel
 from pipelines.trust.writeback import write_back
 from pipelines.warehouse.files import connect_working, working_path
 from platform_core.models import utcnow
