@@ -56,7 +56,6 @@ def unique_key_check(
     """
     schema, name = table.split(".")
     columns = ", ".join(key)
-    nulls = " or ".join(f"{c} is null" for c in key)
     scope = "the rows this run wrote" if written or partition_day else "every row"
 
     @dg.asset_check(
@@ -70,26 +69,10 @@ def unique_key_check(
         days = run_days(context) if partition_day else None
         if days is not None:
             where, params = f"{partition_day} >= ? and {partition_day} < ?", list(days)
-        elif written:
+        else:
             where = written
-        else:
-            where = None
-        if where is None:
-            duplicates_sql = (
-                f"select count(*) from (select {columns} from {table} group by {columns}"
-                " having count(*) > 1)"
-            )
-            nulls_sql = f"select count(*) from {table} where {nulls}"
-        else:
-            duplicates_sql = (
-                f"select count(*) from (select {columns} from {table}"
-                f" semi join (select distinct {columns} from {table} where {where}) using"
-                f" ({columns}) group by {columns} having count(*) > 1)"
-            )
-            nulls_sql = f"select count(*) from {table} where ({where}) and ({nulls})"
         with warehouse.connect(marts=True) as con:
-            duplicates = con.execute(duplicates_sql, params).fetchall()[0][0]
-            null_keys = con.execute(nulls_sql, params).fetchall()[0][0]
+            duplicates, null_keys = grain_breaches(con, table, key, where, params)
         return dg.AssetCheckResult(
             passed=duplicates == 0 and null_keys == 0,
             metadata={"duplicate_keys": duplicates, "null_keys": null_keys, "scope": scope},
@@ -98,12 +81,40 @@ def unique_key_check(
     return _check
 
 
+def grain_breaches(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    key: tuple[str, ...],
+    where: str | None = None,
+    params: list[object] | None = None,
+) -> tuple[int, int]:
+    """(keys held more than once, rows with a NULL key) in ``table``: over every row, or the
+    keys of the rows ``where`` selects, looked up in the whole table."""
+    columns = ", ".join(key)
+    nulls = " or ".join(f"{c} is null" for c in key)
+    if where is None:
+        rows = f"select {columns} from {table}"
+        nulls_where = nulls
+    else:
+        rows = (
+            f"select {columns} from {table} semi join"
+            f" (select distinct {columns} from {table} where {where}) using ({columns})"
+        )
+        nulls_where = f"({where}) and ({nulls})"
+    duplicates = con.execute(
+        f"select count(*) from ({rows} group by {columns} having count(*) > 1)", params or []
+    ).fetchall()[0][0]
+    null_keys = con.execute(
+        f"select count(*) from {table} where {nulls_where}", params or []
+    ).fetchall()[0][0]
+    return int(duplicates), int(null_keys)
+
+
 def whole_table_key_check(table: str, key: tuple[str, ...]) -> dg.AssetChecksDefinition:
     """Daily: ``table`` holds each ``key`` once, every row counted (a grouping that spills to
     disk under the memory limit, so it holds at any size)."""
     schema, name = table.split(".")
     columns = ", ".join(key)
-    nulls = " or ".join(f"{c} is null" for c in key)
 
     @dg.asset_check(
         asset=[schema, name],
@@ -114,11 +125,7 @@ def whole_table_key_check(table: str, key: tuple[str, ...]) -> dg.AssetChecksDef
         with warehouse.connect(marts=True) as con:
             if missing := not_built(con, table):
                 return missing
-            duplicates, null_keys = con.execute(
-                f"select (select count(*) from (select {columns} from {table}"
-                f" group by {columns} having count(*) > 1)),"
-                f" (select count(*) from {table} where {nulls})"
-            ).fetchall()[0]
+            duplicates, null_keys = grain_breaches(con, table, key)
         return dg.AssetCheckResult(
             passed=duplicates == 0 and null_keys == 0,
             metadata={"duplicate_keys": duplicates, "null_keys": null_keys},
