@@ -1,6 +1,6 @@
 """Every query the dashboards run, in one place, against the published warehouse only.
 
-Readers never see a lock (../DESIGN.md): the pipeline and the maintenance job work in their own
+Readers never see a lock (README): the pipeline and the maintenance job work in their own
 file and publish it by renaming it over ``WAREHOUSE_PATH``. This module opens that path read
 only; a connection keeps reading the snapshot it opened even when a newer one is renamed over
 it, so a page that is rendering during a publish finishes on the old snapshot.

@@ -9,7 +9,7 @@ pipeline when more than ``INGEST_BACKLOG_THRESHOLD`` did (default 10,000).
 Cheap by construction: the count stops at threshold + 1 rows (``LIMIT`` inside the count,
 over the ``(updated_at, id)`` index the ingest reads by), so a backlog of ten million costs
 what a backlog of ten thousand does. The watermark is read from the published file, which no
-writer ever locks (../DESIGN.md: readers never see a lock).
+writer ever locks (README, "Readers never see a lock").
 """
 
 from __future__ import annotations
