@@ -129,11 +129,15 @@ def test_purged_executions_stay_in_every_all_time_statistic(platform: Engine, tm
     rebuilt.pipeline()
     rebuilt.maintenance()  # lists the archive's files again (its manifest was in the old file)
     rebuilt.pipeline()
+    # Its own maintenance ran seconds later, so a row may have crossed the retention since:
+    # everything archived is what the platform lost, the first run's rows among it.
+    purged_now = every - ids(platform, "SELECT id FROM executions")
+    assert purged <= purged_now
     rows = published(rebuilt.warehouse, "select id, is_archived from marts.executions_all")
     assert len(rows) == len({r[0] for r in rows}) == len(every)
-    assert {i for i, archived in rows if archived} == purged
+    assert {i for i, archived in rows if archived} == purged_now
     assert sorted(published(rebuilt.warehouse, USAGE)) == usage
-    assert {r[0] for r in archive_rows(s.archive, "executions")} == purged  # nothing deleted
+    assert {r[0] for r in archive_rows(s.archive, "executions")} == purged_now  # none deleted
 
 
 def test_metric_points_leave_the_platform_only_once_rolled_up(platform: Engine, tmp_path: Path):
