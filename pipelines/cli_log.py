@@ -19,6 +19,7 @@ import dagster as dg
 from dagster._core.log_manager import LOG_RECORD_METADATA_ATTR
 from dagster._utils.error import SerializableErrorInfo
 from rich.console import Console
+from rich.markup import escape
 
 LOGGER_NAME = "agenthub_cli"
 
@@ -37,7 +38,7 @@ class _StepLines(logging.Handler):
         step = meta.get("step_key") or meta.get("resource_name") or ""
         message = str(meta.get("orig_message", record.getMessage())).splitlines()[0]
         style = "yellow" if record.levelno >= logging.WARNING else "dim"
-        self.console.print(f"  [{style}]{step}: {message}[/{style}]", highlight=False)
+        self.console.print(f"  [{style}]{escape(f'{step}: {message}')}[/{style}]", highlight=False)
 
 
 @dg.logger(description="agenthub's command line: one line per asset message, no traces.")
@@ -112,7 +113,7 @@ def failure_summary(found: list[Failure], *, verbose: bool, recorded: bool) -> l
     for failure in found:
         steps = [w for w in failure.where if w not in ("resources", "run")]
         shown = ", ".join(steps[:4]) + (f" and {len(steps) - 4} more" if len(steps) > 4 else "")
-        cause = "\n  ".join(failure.cause.splitlines()[:6])
+        cause = escape("\n  ".join(failure.cause.splitlines()[:6]))
         place = f" in {shown}" if steps else ""
         lines.append(f"[red]error[/red]{place}:\n  {cause}")
     if not verbose:
