@@ -1,8 +1,17 @@
-"""The SQL the assets run lives in ``sql/`` at the repository root, one model per file."""
+"""The SQL the assets run lives in ``sql/`` at the repository root, one model per file.
+
+``sql/macros/<name>.sql`` holds one DuckDB table macro each (``create or replace temp macro
+<name>(...)``): a figure computed at read time for a filter (a period, an agent), or logic two
+models share. Temporary macros live with the connection, never in the warehouse file: whoever
+runs SQL that calls one creates it first (:func:`create_macros`; the models, the dashboards,
+an analyst with ``.read sql/macros/<name>.sql``). DuckDB binds a macro's tables when it is
+created, so it is created just before the SQL that calls it, once the tables exist.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -11,6 +20,7 @@ from typing import Any
 import duckdb
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+MACROS_FOLDER = "macros"
 
 
 @cache
@@ -44,13 +54,37 @@ def execute_script(
             con.execute(statement.query)
 
 
+@cache
+def macro_names(root: Path = SQL_DIR) -> tuple[str, ...]:
+    """The macros of ``sql/macros/``, by name (the file's stem)."""
+    return tuple(sorted(p.stem for p in (root / MACROS_FOLDER).glob("*.sql")))
+
+
+@cache
+def macros_called(sql: str) -> tuple[str, ...]:
+    """The macros of ``sql/macros/`` that ``sql`` calls (``name(`` outside comments)."""
+    code = _without_comments(sql)
+    return tuple(m for m in macro_names() if re.search(rf"\b{m}\s*\(", code))
+
+
+def create_macros(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Create on ``con`` the temporary macros ``sql`` calls (see the module doc)."""
+    for name in macros_called(sql):
+        execute_script(con, read_sql(f"{MACROS_FOLDER}/{name}.sql"))
+
+
 def run_model(
     con: duckdb.DuckDBPyConnection, relative: str, params: Mapping[str, Any] | None = None
 ) -> None:
     """Run the SQL model file ``sql/<relative>`` with its parameters, and ``$sql_version``:
-    :func:`sql_version` of the file, for a model that must notice its own logic changing."""
+    :func:`sql_version` of the file and the macros it calls, for a model that must notice its
+    own logic changing. The macros it calls are created first."""
     sql = read_sql(relative)
-    execute_script(con, sql, {"sql_version": sql_version(sql), **(params or {})})
+    create_macros(con, sql)
+    version = sql_version(
+        sql + "".join(read_sql(f"{MACROS_FOLDER}/{m}.sql") for m in macros_called(sql))
+    )
+    execute_script(con, sql, {"sql_version": version, **(params or {})})
 
 
 def _without_comments(sql: str) -> str:

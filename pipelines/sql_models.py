@@ -23,12 +23,14 @@ each):
   Python-driven models named, not an asset; what it reads counts as theirs.
 
 What a model reads is every schema-qualified name (``raw.``, ``staging.``, ``intermediate.``,
-``marts.``, ``ops.``) outside comments and string literals, its own relation excepted: the
-asset's dependencies. The layers are a contract the loader enforces (:data:`READS`): staging
-reads raw, intermediate reads staging and intermediate, marts read intermediate and marts, the
-platform write-back reads marts, ops (bookkeeping) may be read and written by any layer; a file
-writes only its own layer. A name that no model and no raw table builds is an error, so a typo in a
-``from`` clause fails when the code location loads, not in the hourly run.
+``marts.``, ``ops.``) outside comments and string literals, its own relation excepted, and
+what the macros of ``sql/macros/`` it calls read: the asset's dependencies. The layers are a
+contract the loader enforces (:data:`READS`): staging reads raw, intermediate reads staging
+and intermediate, marts read intermediate and marts, the platform write-back reads marts, ops
+(bookkeeping) may be read and written by any layer; a file writes only its own layer; a macro
+reads what a mart may read and writes nothing. A name that no model and no raw table builds is
+an error, so a typo in a ``from`` clause fails when the code location loads, not in the hourly
+run.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ import duckdb
 
 from pipelines.ingest.tables import SOURCE_TABLES
 from pipelines.partitions import FIRST_PARTITION_DAY
-from pipelines.sql_files import SQL_DIR, run_model
+from pipelines.sql_files import MACROS_FOLDER, SQL_DIR, run_model
 
 #: The layers, in the direction data flows; each is a folder of sql/ and a warehouse schema
 #: (``platform`` is the platform database the write-back writes).
@@ -67,6 +69,8 @@ READS = {
     "marts": ("intermediate", "marts"),
     "platform": ("marts",),
     "ops": ("raw", "staging", "intermediate", "marts"),
+    # Macros compute what marts compute, at read time (pipelines/sql_files.py).
+    MACROS_FOLDER: ("intermediate", "marts"),
 }
 _HEADER_LINE = re.compile(rf"^--\s*({'|'.join(HEADER_KEYS)}):\s*(.*?)\s*$")
 _REFERENCE = re.compile(rf"\b({'|'.join(LAYERS[:-1])})\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
@@ -190,12 +194,46 @@ def _parameters_of(sql: str) -> frozenset[str]:
     return frozenset().union(*(s.named_parameters for s in _parser().extract_statements(sql)))
 
 
-def parse_model(relative: str, sql: str) -> SqlModel:
-    """Read one file's header and references (``relative`` to sql/, e.g. ``marts/x.sql``)."""
+@dataclass(frozen=True)
+class SqlMacro:
+    """One file of ``sql/macros/``: the table macro it defines and the relations it reads."""
+
+    relative: str
+    name: str
+    description: str
+    reads: frozenset[Key]
+
+
+def parse_macro(relative: str, sql: str) -> SqlMacro:
+    """Check a macro file: it defines ``create or replace temp macro <its stem>(...)`` (temporary,
+    so it never persists in the warehouse file), writes nothing and reads what a mart may."""
+    name = Path(relative).stem
+    body = _strip_comments_and_strings(sql)
+    if not re.search(rf"\bcreate\s+or\s+replace\s+temp\s+macro\s+{name}\s*\(", body, re.I):
+        raise SqlModelError(
+            relative, f"a macro file defines `create or replace temp macro {name}(...)`"
+        )
+    reads = {(s.lower(), t.lower()) for s, t in _REFERENCE.findall(body)}
+    _check_layers(relative, MACROS_FOLDER, body, reads)
+    prose = [line.removeprefix("--").strip() for line in _leading_comments(sql)]
+    return SqlMacro(relative, name, " ".join(prose), frozenset(reads))
+
+
+def _macros_called(body: str, macros: Mapping[str, SqlMacro]) -> list[SqlMacro]:
+    return [m for n, m in macros.items() if re.search(rf"\b{n}\s*\(", body)]
+
+
+def parse_model(relative: str, sql: str, macros: Mapping[str, SqlMacro] | None = None) -> SqlModel:
+    """Read one file's header and references (``relative`` to sql/, e.g. ``marts/x.sql``);
+    ``macros`` (by name) add what the macros the file calls read."""
     parts = Path(relative).parts
     layer = parts[0]
     if layer not in LAYERS:
-        raise SqlModelError(relative, f"the folder must be a layer, one of {', '.join(LAYERS)}")
+        raise SqlModelError(
+            relative,
+            f"the folder must be a layer, one of {', '.join(LAYERS)} (or {MACROS_FOLDER}/, "
+            f"{EXAMPLES_FOLDER}/)",
+        )
     header: dict[str, str] = {}
     prose: list[str] = []
     for line in _leading_comments(sql):
@@ -244,6 +282,8 @@ def parse_model(relative: str, sql: str) -> SqlModel:
     if kind == "day_partitioned" and not {"start_day", "end_day"} <= parameters:
         raise SqlModelError(relative, "a day_partitioned model rebuilds [$start_day, $end_day)")
     reads = {(s.lower(), t.lower()) for s, t in _REFERENCE.findall(body)} - {key}
+    for macro in _macros_called(body, macros or {}):
+        reads |= macro.reads - {key}
     _check_layers(relative, layer, body, reads)
     return SqlModel(
         relative=relative,
@@ -268,12 +308,14 @@ def _check_layers(relative: str, layer: str, body: str, references: set[Key]) ->
     layer keeps) and reads only the layers before it (:data:`READS`; ops from any layer)."""
     written = {(s.lower(), t.lower()) for s, t in _WRITE.findall(body)}
     for schema, table in sorted(written):
-        if schema not in (layer, "ops"):
+        if layer == MACROS_FOLDER or schema not in (layer, "ops"):
             raise SqlModelError(
                 relative,
-                f"writes {schema}.{table}: a file under {layer}/ writes only {layer}.* (and ops.*)",
+                f"writes {schema}.{table}: a file under {layer}/ writes only {layer}.* (and ops.*)"
+                if layer != MACROS_FOLDER
+                else f"writes {schema}.{table}: a macro writes nothing",
             )
-    allowed = (*READS.get(layer, ()), layer if layer == "ops" else "ops")
+    allowed = (*READS.get(layer, ()), "ops")
     for schema, table in sorted(references - written):
         if schema not in allowed:
             raise SqlModelError(
@@ -302,6 +344,7 @@ class SqlGraph:
     models: Mapping[Key, SqlModel]
     steps: tuple[SqlModel, ...]
     raw: frozenset[Key]
+    macros: Mapping[str, SqlMacro] = field(default_factory=dict)
 
     def model(self, schema: str, table: str) -> SqlModel:
         """The model building ``schema.table``."""
@@ -355,25 +398,29 @@ def _with_step_reads(models: dict[Key, SqlModel], steps: Iterable[SqlModel]) -> 
 @cache
 def load_graph(root: Path = SQL_DIR) -> SqlGraph:
     """Parse every ``.sql`` file under ``root`` (once per process) and check the references."""
+    macros = {
+        path.stem: parse_macro(path.relative_to(root).as_posix(), path.read_text())
+        for path in sorted((root / MACROS_FOLDER).glob("*.sql"))
+    }
     models: dict[Key, SqlModel] = {}
     steps: list[SqlModel] = []
     for path in sorted(root.rglob("*.sql")):
         relative = path.relative_to(root).as_posix()
-        if relative.startswith(f"{EXAMPLES_FOLDER}/"):
-            continue  # analysts' queries, not models (tests/test_examples.py runs them)
-        model = parse_model(relative, path.read_text())
+        if relative.startswith((f"{EXAMPLES_FOLDER}/", f"{MACROS_FOLDER}/")):
+            continue  # analysts' queries (tests/sql/test_examples.py runs them); macros above
+        model = parse_model(relative, path.read_text(), macros)
         if model.key is None:
             steps.append(model)
         else:
             models[model.key] = model
     _with_step_reads(models, steps)
     raw = frozenset(("raw", t) for t in SOURCE_TABLES)
-    for model in [*models.values(), *steps]:
+    for model in [*models.values(), *steps, *macros.values()]:
         unknown = model.reads - models.keys() - raw
         if unknown:
             names = ", ".join(sorted(".".join(k) for k in unknown))
             raise SqlModelError(model.relative, f"reads {names}, which no file or ingest builds")
-    return SqlGraph(models, tuple(steps), raw)
+    return SqlGraph(models, tuple(steps), raw, macros)
 
 
 def read_queries(relative: str) -> dict[str, str]:

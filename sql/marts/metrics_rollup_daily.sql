@@ -24,21 +24,7 @@ delete from marts.metrics_rollup_daily
 where bucket_start >= $start_day and bucket_start < $end_day;
 
 insert into marts.metrics_rollup_daily
-with points as (
-    select agent_id, metric_name, metric_value, date_trunc('day', recorded_at) as bucket_start
-    from intermediate.valid_agent_metrics
-    where recorded_at >= $start_day and recorded_at < $end_day
-),
-rolled as (
-    select agent_id, metric_name, bucket_start,
-           count(*) as samples, sum(metric_value) as sum, min(metric_value) as min,
-           max(metric_value) as max, avg(metric_value) as avg,
-           quantile_cont(metric_value, [0.5, 0.95, 0.99]) as q
-    from points
-    group by agent_id, metric_name, bucket_start
-)
-select agent_id, metric_name, bucket_start, samples, sum, min, max, avg, q[1], q[2], q[3]
-from rolled;
+select * from metric_points_rollup('day', $start_day, $end_day);
 
 comment on table marts.metrics_rollup_daily is
     'Agent metric points rolled up per UTC day (grain: agent_id, metric_name, bucket_start)';

@@ -12,6 +12,7 @@ from pipelines.sql_models import (
     LAYERS,
     SqlModelError,
     load_graph,
+    parse_macro,
     parse_model,
     read_queries,
 )
@@ -256,3 +257,67 @@ def test_any_layer_may_read_and_write_the_ops_bookkeeping() -> None:
         "\ninsert or replace into ops.watermarks select 'fine', null, 0, now()",
     )
     assert ("ops", "watermarks") in model.reads
+
+
+@pytest.mark.parametrize(
+    ("relative", "sql", "message"),
+    [
+        (
+            "macros/period.sql",
+            "create or replace temp macro periods(a) as table select a",
+            "sql/macros/period.sql: a macro file defines"
+            " `create or replace temp macro period(...)`",
+        ),
+        (
+            "macros/period.sql",
+            "create or replace macro period(a) as table select a",
+            "temp macro period(...)",
+        ),
+        (
+            "macros/period.sql",
+            "create or replace temp macro period(a) as table select * from staging.stg_users",
+            "sql/macros/period.sql: reads staging.stg_users: a file under macros/ reads only"
+            " intermediate.*, marts.*, ops.*",
+        ),
+        (
+            "macros/period.sql",
+            "create or replace temp macro period(a) as table select a;"
+            "\ninsert into marts.agent_trust select 1",
+            "sql/macros/period.sql: writes marts.agent_trust: a macro writes nothing",
+        ),
+    ],
+)
+def test_a_macro_that_is_not_a_temporary_read_only_macro_fails_at_load(
+    relative: str, sql: str, message: str
+) -> None:
+    with pytest.raises(SqlModelError) as refused:
+        parse_macro(relative, sql)
+    assert message in str(refused.value)
+
+
+def test_a_model_that_calls_a_macro_depends_on_what_the_macro_reads(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "macros/busy.sql",
+        "-- busy(n): agents with more than n executions\n"
+        "create or replace temp macro busy(n) as table\n"
+        "select agent_id from marts.usage where executions > n;\n",
+    )
+    _write(
+        tmp_path,
+        "marts/usage.sql",
+        "-- materialized: table\n"
+        "create or replace table marts.usage as select 1 as agent_id, 2 as executions;\n",
+    )
+    _write(
+        tmp_path,
+        "marts/busy_agents.sql",
+        "-- materialized: table\n"
+        "create or replace table marts.busy_agents as select * from busy(1);\n",
+    )
+    graph = load_graph(tmp_path)
+    assert set(graph.macros) == {"busy"}
+    assert ("marts", "usage") in graph.model("marts", "busy_agents").reads
+    assert GRAPH.model("marts", "metrics_rollup_hourly").reads >= {
+        ("intermediate", "valid_agent_metrics")
+    }
