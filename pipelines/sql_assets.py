@@ -138,6 +138,8 @@ def build_view_assets(layer: str, views: list[SqlModel], graph: SqlGraph) -> dg.
         with warehouse.connect(marts=True) as con:
             for key, model in by_key.items():  # build order: a view may read another
                 if key in selected:
+                    for needed in graph.bookkeeping_read_by(model.key):
+                        run_model(con, needed.relative)
                     run_model(con, model.relative, {})
         for key in by_key:
             if key in selected:

@@ -1,8 +1,9 @@
-"""Write what a maintenance run did and found into the report marts the dashboards read.
+"""Write what a maintenance run did and found into its bookkeeping tables, ``ops.*``.
 
-Each function creates its table from ``sql/marts/<name>.sql`` (idempotent) and writes one
-run's rows: ``maintenance_runs``, ``expired_hirings``, ``counter_drift``, ``orphans``,
-``table_health`` and ``archive_months``.
+Each function creates its table from ``sql/ops/<name>.sql`` (idempotent) and writes one run's
+rows: ``maintenance_runs``, ``expired_hirings``, ``counter_drift``, ``orphans``,
+``table_health`` and ``archive_months``. Analysts and the Maintenance page read them as the
+views ``marts.<name>`` (sql/marts/), which the pipeline builds.
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ def record_run(
     seconds: float,
     detail: object,
 ) -> None:
-    """One ``marts.maintenance_runs`` row: what ``operation`` did (or would do)."""
-    run_model(con, "marts/maintenance_runs.sql")
+    """One ``ops.maintenance_runs`` row: what ``operation`` did (or would do)."""
+    run_model(con, "ops/maintenance_runs.sql")
     con.execute(
-        "insert or replace into marts.maintenance_runs values (?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert or replace into ops.maintenance_runs values (?, ?, ?, ?, ?, ?, ?, ?)",
         [run_id, started, operation, dry_run, rows, bytes_, seconds, json.dumps(detail)],
     )
 
@@ -49,10 +50,10 @@ def record_expired(
     con: duckdb.DuckDBPyConnection, hirings: list[Any], expired_at: datetime
 ) -> None:
     """The hirings this run set to expired."""
-    run_model(con, "marts/expired_hirings.sql")
+    run_model(con, "ops/expired_hirings.sql")
     if hirings:
         con.executemany(
-            "insert or replace into marts.expired_hirings values (?, ?, ?, ?, ?)",
+            "insert or replace into ops.expired_hirings values (?, ?, ?, ?, ?)",
             [[h.id, h.agent_id, h.user_id, h.expires_at, expired_at] for h in hirings],
         )
 
@@ -61,10 +62,10 @@ def record_drift(
     con: duckdb.DuckDBPyConnection, run_id: str, drift: list[Drift], repaired_at: datetime
 ) -> None:
     """The counters this run repaired."""
-    run_model(con, "marts/counter_drift.sql")
+    run_model(con, "ops/counter_drift.sql")
     if drift:
         con.executemany(
-            "insert or replace into marts.counter_drift values (?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert or replace into ops.counter_drift values (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 [
                     run_id,
@@ -85,9 +86,9 @@ def record_orphans(
     con: duckdb.DuckDBPyConnection, run_id: str, found: list[Orphans], checked_at: datetime
 ) -> None:
     """Every relation checked, orphans or not."""
-    run_model(con, "marts/orphans.sql")
+    run_model(con, "ops/orphans.sql")
     con.executemany(
-        "insert or replace into marts.orphans values (?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert or replace into ops.orphans values (?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [
                 run_id,
@@ -108,11 +109,11 @@ def record_health(
     con: duckdb.DuckDBPyConnection, run_id: str, health: list[TableHealth], checked_at: datetime
 ) -> None:
     """Every platform table's health, with its growth since the previous run."""
-    run_model(con, "marts/table_health.sql")
+    run_model(con, "ops/table_health.sql")
     previous = {
         table: (rows, at)
         for table, rows, at in con.execute(
-            "select table_name, rows, checked_at from marts.table_health"
+            "select table_name, rows, checked_at from ops.table_health"
             " where run_id <> ? qualify row_number() over"
             " (partition by table_name order by checked_at desc) = 1",
             [run_id],
@@ -142,7 +143,7 @@ def record_health(
             ]
         )
     con.executemany(
-        "insert or replace into marts.table_health values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert or replace into ops.table_health values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
 
@@ -153,7 +154,7 @@ def rebuild_archive_months(
     """Summarise the manifest per table and month, checking every listed file against its
     footer; False when a file is missing or its row count disagrees (the run then fails)."""
     run_model(con, "ops/archive_manifest.sql")
-    run_model(con, "marts/archive_months.sql")
+    run_model(con, "ops/archive_months.sql")
     listed = con.execute("select file, rows from ops.archive_manifest").fetchall()
     intact: dict[str, bool] = {}
     for file, rows in listed:
@@ -168,9 +169,9 @@ def rebuild_archive_months(
     con.execute("create or replace temp table _archive_intact (file varchar, intact boolean)")
     if intact:
         con.executemany("insert into _archive_intact values (?, ?)", list(intact.items()))
-    con.execute("delete from marts.archive_months")
+    con.execute("delete from ops.archive_months")
     con.execute(
-        "insert into marts.archive_months"
+        "insert into ops.archive_months"
         " select m.table_name, m.month,"
         "  coalesce(sum(m.rows) filter (where m.purged_at is not null), 0),"
         "  sum(m.bytes), count(*), count(*) filter (where m.purged_at is null),"

@@ -27,9 +27,19 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.sql_files import run_model
 from platform_core.config import SettingError
 
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "ops")
+#: The maintenance job's reports: ``ops`` tables read as ``marts`` views of the same name.
+MAINTENANCE_REPORTS = (
+    "maintenance_runs",
+    "archive_months",
+    "counter_drift",
+    "orphans",
+    "table_health",
+    "expired_hirings",
+)
 
 #: The storage format of the warehouse files: DuckDB 1.4 and every newer client read it.
 STORAGE_VERSION = "v1.4.0"
@@ -82,10 +92,36 @@ def open_working(published: Path, *, threads: int = 2) -> duckdb.DuckDBPyConnect
         con.execute(f"SET block_allocator_memory = '{BLOCK_ALLOCATOR_MEMORY}'")
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        move_reports_to_ops(con)
     except BaseException:
         con.close()
         raise
     return con
+
+
+def move_reports_to_ops(con: duckdb.DuckDBPyConnection) -> None:
+    """Move maintenance reports a warehouse keeps as ``marts`` tables into ``ops``.
+
+    The maintenance job writes its reports to ``ops`` and the pipeline reads them as ``marts``
+    views; a warehouse written before kept them as ``marts`` tables. Unlike the other marts
+    they cannot be rebuilt from the platform (they are the history of the maintenance runs),
+    so they are moved, not dropped: the ``ops`` table takes their rows and the view its
+    place. Nothing to do (one catalog query) on any other warehouse.
+    """
+    tables = [
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = current_database()"
+            " and schema_name = 'marts' and table_name in (select unnest($names::varchar[]))",
+            {"names": list(MAINTENANCE_REPORTS)},
+        ).fetchall()
+    ]
+    for name in tables:
+        con.execute("begin")
+        run_model(con, f"ops/{name}.sql")  # its keys: the job's `insert or replace` needs them
+        con.execute(f"insert or replace into ops.{name} by name select * from marts.{name}")
+        con.execute(f"drop table marts.{name}")
+        con.execute("commit")
 
 
 def set_memory_limit(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:

@@ -1,27 +1,10 @@
--- marts.table_health: per platform table and maintenance run, its size and use (grain: run_id,
--- table_name): exact rows; on PostgreSQL total and index bytes, the dead-tuple ratio,
--- sequential and index scans since the statistics were reset and the indexes never scanned
--- (pg_stat_user_tables / pg_stat_user_indexes; primary keys and unique indexes excluded); on
--- SQLite the pages and bytes from dbstat. rows_per_day is the growth since the previous run.
--- Measured after the purge and its VACUUM (pipelines/maintenance/health.py).
--- materialized: bookkeeping (written by the maintenance job)
-create table if not exists marts.table_health (
-    run_id varchar not null,
-    checked_at timestamp not null,
-    table_name varchar not null,
-    rows bigint not null,
-    total_bytes bigint,
-    index_bytes bigint,
-    dead_tuple_ratio double,
-    seq_scans bigint,
-    index_scans bigint,
-    unused_indexes varchar[],
-    pages bigint,
-    rows_per_day double,
-    primary key (run_id, table_name)
-);
+-- marts.table_health: the rows of ops.table_health (the maintenance job's bookkeeping: it writes
+-- them, sql/ops/table_health.sql), under the name analysts and the Maintenance page read.
+-- materialized: view
+create or replace view marts.table_health as
+select * from ops.table_health;
 
-comment on table marts.table_health is
+comment on view marts.table_health is
     'Platform table sizes and use per maintenance run: rows, bytes, dead tuples, scans, unused indexes, growth';
 comment on column marts.table_health.total_bytes is 'table, indexes and TOAST (PostgreSQL) or table and indexes (SQLite dbstat)';
 comment on column marts.table_health.index_bytes is 'indexes alone (PostgreSQL)';
@@ -31,3 +14,7 @@ comment on column marts.table_health.index_scans is 'index scans since statistic
 comment on column marts.table_health.unused_indexes is 'non-unique indexes never scanned (PostgreSQL)';
 comment on column marts.table_health.pages is 'pages of the table and its indexes (SQLite)';
 comment on column marts.table_health.rows_per_day is 'growth in rows per day since the previous run (negative after purges); NULL on the first run';
+comment on column marts.table_health.run_id is 'the Dagster run id of the maintenance run that measured';
+comment on column marts.table_health.checked_at is 'when the maintenance run measured (UTC)';
+comment on column marts.table_health.table_name is 'the platform table';
+comment on column marts.table_health.rows is 'rows in the table (exact count)';

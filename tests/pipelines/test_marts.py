@@ -559,6 +559,19 @@ def test_incremental_runs_late_data_and_reruns(built: Built) -> None:
     assert [e.check_name for e in evaluations if not e.passed] == []
 
 
+def test_no_macro_persists_in_the_warehouse(built: Built) -> None:
+    """The macros of sql/macros/ are temporary: the file holds tables and views only, so a
+    reader on any storage creates the macros it calls (the marts that use one were built)."""
+    assert (
+        built.query(
+            "select function_name from duckdb_functions() where not internal"
+            " and function_type in ('macro', 'table_macro') and database_name <> 'temp'"
+        )
+        == []
+    )
+    assert built.query("select count(*) from marts.metrics_rollup_daily")[0][0] > 0
+
+
 def test_every_mart_table_and_column_is_commented(built: Built) -> None:
     missing = built.query(
         "select table_name, column_name from duckdb_columns() where schema_name = 'marts'"
