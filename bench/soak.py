@@ -13,7 +13,7 @@ simulated history, for ``--minutes`` (default 10), all at once:
   seconds (default 150) with ``EXECUTION_RETENTION_DAYS=1`` and ``METRICS_RETENTION_DAYS=2``,
   so every run archives and purges;
 * **dashboard readers**: ``--readers`` processes (default 3) querying the published warehouse
-  through ``dashboards/queries.py`` in a loop, as the pages do.
+  through ``dashboards/queries/`` in a loop, as the pages do.
 
 Then the writer stops, one last pipeline run catches up, and the bench verifies that every
 execution is in exactly one of platform database and archive (none lost, none in both), that
@@ -162,21 +162,22 @@ def reader(warehouse: str, stop, counts, index: int) -> None:
     sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != here]
     import streamlit as st
 
-    from dashboards import queries
+    from dashboards import warehouse
+    from dashboards.queries import agents, overview, trust
 
     done = errors = 0
     while not stop.is_set():
-        snap = queries.snapshot()
-        if snap is None or not queries.state(snap).ready:
+        snap = warehouse.snapshot()
+        if snap is None or not warehouse.state(snap).ready:
             time.sleep(0.5)
             continue
         try:
             end = date.today()
             start = end - timedelta(days=6)
-            queries.headline(snap, start, end, None)
-            queries.agent_table(snap, start, end)
-            queries.trust_movers(snap, start, end)
-            queries.freshness(snap)
+            overview.headline(snap, start, end, None)
+            agents.agent_table(snap, start, end)
+            trust.trust_movers(snap, start, end)
+            warehouse.freshness(snap)
             done += 1
         except Exception as error:  # counted; the soak requires 0
             errors += 1

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 import streamlit as st
 
-from dashboards import queries
-from dashboards.queries import Snapshot
+from dashboards import warehouse
+from dashboards.warehouse import Snapshot
 
 #: Published data older than this gets a warning banner (``DASHBOARD_STALE_AFTER_MINUTES``);
 #: two missed hourly runs by default.
@@ -47,7 +47,7 @@ def freshness(snap: Snapshot, now: datetime | None = None) -> None:
     """When the warehouse was published and how old its newest platform row is; a warning
     banner when the publish is older than the limit."""
     now = now or datetime.utcnow()
-    fresh = queries.freshness(snap)
+    fresh = warehouse.freshness(snap)
     published, source = fresh.published_age(now), fresh.source_age(now)
     limit = stale_after()
     st.caption(
@@ -58,7 +58,7 @@ def freshness(snap: Snapshot, now: datetime | None = None) -> None:
         st.warning(
             f"**The data is stale**: the warehouse was last published {age(published)} ago "
             f"(limit {age(limit)}). Is the hourly pipeline running? Run it by hand with "
-            f"`{queries.RUN_FIRST}`.",
+            f"`{warehouse.RUN_FIRST}`.",
             icon=":material/schedule:",
         )
 

@@ -14,8 +14,8 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from dashboards import components, queries
-from dashboards.queries import Snapshot
+from dashboards import components, warehouse
+from dashboards.warehouse import Snapshot
 
 #: Default width of the date range, ending on the newest day with data.
 DEFAULT_DAYS = 30
@@ -56,8 +56,8 @@ def _param_agent() -> int | None:
 
 def sidebar(snap: Snapshot) -> Filters:
     """Render the filters in the sidebar (first from the URL, then as the user left them)."""
-    first, last = queries.data_days(snap) or (date.today(), date.today())
-    named = queries.agents(snap)
+    first, last = warehouse.data_days(snap) or (date.today(), date.today())
+    named = warehouse.agents(snap)
     names = dict(zip(named["agent_id"].astype(int), named["agent_name"], strict=True))
     state = st.session_state
     if PERIOD not in state:
@@ -120,8 +120,8 @@ def page() -> tuple[Snapshot, Filters]:
 
 def usable_snapshot() -> Snapshot:
     """The published snapshot, or a message with the command to run and the end of this run."""
-    snap = queries.snapshot()
-    status = queries.state(snap)
+    snap = warehouse.snapshot()
+    status = warehouse.state(snap)
     if snap is None or not status.ready:
         st.title("agenthub analytics")
         st.info(status.message, icon=":material/build:")

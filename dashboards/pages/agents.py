@@ -8,7 +8,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import components, filters, queries
+from dashboards import components, filters
+from dashboards.queries import agents, metrics, trust
 
 snap, f = filters.page()
 
@@ -26,7 +27,7 @@ if f.agent_id is None:
         f"Usage {f.start:%Y-%m-%d} to {f.end:%Y-%m-%d}; all-time columns say so. Click a row "
         "(or pick an agent in the sidebar) for the agent's page."
     )
-    table = queries.agent_table(snap, f.start, f.end)
+    table = agents.agent_table(snap, f.start, f.end)
     st.session_state["_agent_ids"] = table["agent_id"].tolist()
     st.dataframe(
         table,
@@ -67,7 +68,7 @@ if f.agent_id is None:
 # --- One agent ---------------------------------------------------------------------------------
 st.title(f"{f.agent_name} (#{f.agent_id})")
 st.button("← All agents", on_click=filters.select_agent, args=(None,))
-summary = queries.agent_table(snap, f.start, f.end).set_index("agent_id").loc[f.agent_id]
+summary = agents.agent_table(snap, f.start, f.end).set_index("agent_id").loc[f.agent_id]
 cells = st.columns(5)
 cells[0].metric("Executions", components.number(summary.executions))
 cells[1].metric("Success rate", components.number(summary.success_rate, "{:.1%}"))
@@ -75,7 +76,7 @@ cells[2].metric("p95 latency", components.number(summary.p95_ms, "{:,.0f} ms"))
 cells[3].metric("Trust", components.number(summary.trust_score, "{:.3f}"))
 cells[4].metric("Liveness", summary.liveness)
 
-daily = queries.agent_daily(snap, f.agent_id, f.start, f.end)
+daily = agents.agent_daily(snap, f.agent_id, f.start, f.end)
 usage, latency = st.columns(2)
 with usage:
     st.subheader("Daily usage")
@@ -105,16 +106,16 @@ with latency:
         components.nothing("completed executions")
 
 st.subheader("Failures by message")
-failures = queries.agent_failures(snap, f.agent_id, f.start, f.end)
+failures = agents.agent_failures(snap, f.agent_id, f.start, f.end)
 if failures.empty:
     st.success("No failed or timed-out executions in the period.", icon=":material/check_circle:")
 else:
     st.dataframe(failures, hide_index=True)
 
-trust, moves = st.columns(2)
-with trust:
+trust_column, moves = st.columns(2)
+with trust_column:
     st.subheader("Trust over time")
-    history = queries.trust_history(snap, f.agent_id, f.start, f.end)
+    history = agents.trust_history(snap, f.agent_id, f.start, f.end)
     if history.empty:
         components.nothing("trust events")
     else:
@@ -125,9 +126,7 @@ with trust:
         st.plotly_chart(chart)
 with moves:
     st.subheader("Events that moved it most")
-    biggest = queries.trust_events(
-        snap, f.start, f.end, agent_id=f.agent_id, biggest=True, limit=10
-    )
+    biggest = trust.trust_events(snap, f.start, f.end, agent_id=f.agent_id, biggest=True, limit=10)
     if biggest.empty:
         components.nothing("trust events")
     else:
@@ -138,10 +137,10 @@ with moves:
         )
 
 st.subheader("Metrics")
-names = queries.metric_names(snap)
+names = metrics.metric_names(snap)
 if names:
     metric = st.selectbox("Metric", names, key="agent_metric")
-    series = queries.metric_series(snap, [f.agent_id], metric, "day", f.start, f.end)
+    series = metrics.metric_series(snap, [f.agent_id], metric, "day", f.start, f.end)
     if series.empty:
         components.nothing(f"{metric} points")
     else:
@@ -156,6 +155,6 @@ if names:
 
 st.subheader("Top users")
 st.dataframe(
-    queries.agent_top_users(snap, f.agent_id, f.start, f.end, reveal_emails=f.reveal_emails),
+    agents.agent_top_users(snap, f.agent_id, f.start, f.end, reveal_emails=f.reveal_emails),
     hide_index=True,
 )

@@ -6,12 +6,13 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from dashboards import filters, queries
+from dashboards import filters
+from dashboards.queries import data_quality
 
 snap, _ = filters.page()
 st.title("Data quality")
 
-history = queries.quarantine_over_time(snap)
+history = data_quality.quarantine_over_time(snap)
 if history.empty:
     # A run records a row per table and rule only when that rule quarantined something.
     st.success(
@@ -49,4 +50,4 @@ rules = (
 rule = rule_cell.selectbox(
     "Rule", [None, *rules], format_func=lambda r: r or "All rules", key="dq_rule"
 )
-st.dataframe(queries.quarantine_samples(snap, table, rule), hide_index=True)
+st.dataframe(data_quality.quarantine_samples(snap, table, rule), hide_index=True)

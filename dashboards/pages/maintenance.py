@@ -6,15 +6,16 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from dashboards import components, filters, queries
+from dashboards import components, filters, warehouse
+from dashboards.queries import maintenance
 
 snap, _ = filters.page()
 st.title("Maintenance")
-if not queries.has_maintenance(snap):
+if not warehouse.has_maintenance(snap):
     components.maintenance_not_run()
     st.stop()
 
-runs = queries.maintenance_runs(snap)
+runs = maintenance.maintenance_runs(snap)
 st.subheader("Last runs")
 st.dataframe(
     runs,
@@ -27,10 +28,10 @@ st.dataframe(
 )
 if not runs.empty:
     run_id = st.selectbox("Steps of run", runs["run_id"], key="maintenance_run")
-    st.dataframe(queries.maintenance_operations(snap, run_id), hide_index=True)
+    st.dataframe(maintenance.maintenance_operations(snap, run_id), hide_index=True)
 
 st.subheader("Archive by month")
-months = queries.archive_months(snap)
+months = maintenance.archive_months(snap)
 if months.empty:
     st.info("Nothing has been archived yet: no execution or metric point is past retention.")
 else:
@@ -49,28 +50,28 @@ else:
 expired, drift = st.columns(2)
 with expired:
     st.subheader("Expired hirings")
-    hirings = queries.expired_hirings(snap)
+    hirings = maintenance.expired_hirings(snap)
     if hirings.empty:
         st.info("No hiring has been expired yet.")
     else:
         st.dataframe(hirings, hide_index=True)
 with drift:
     st.subheader("Counter drift repaired")
-    repaired = queries.counter_drift(snap)
+    repaired = maintenance.counter_drift(snap)
     if repaired.empty:
         st.success("Every counter matched the truth at each run.", icon=":material/check_circle:")
     else:
         st.dataframe(repaired, hide_index=True)
 
 st.subheader("Orphaned rows (latest run)")
-found = queries.orphans(snap)
+found = maintenance.orphans(snap)
 if found.empty or not found["orphan_rows"].any():
     st.success("No orphaned rows: every foreign key resolves.", icon=":material/check_circle:")
 else:
     st.dataframe(found, hide_index=True)
 
 st.subheader("Table health and growth")
-health = queries.table_health(snap)
+health = maintenance.table_health(snap)
 latest = health[health["checked_at"] == health["checked_at"].max()]
 st.dataframe(
     latest.drop(columns="checked_at"),

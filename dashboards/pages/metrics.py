@@ -6,13 +6,14 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards import components, filters, queries
+from dashboards import components, filters, warehouse
+from dashboards.queries import metrics
 
 snap, f = filters.page()
 st.title("Metrics")
 
-names = queries.metric_names(snap)
-agents = queries.agents(snap)
+names = metrics.metric_names(snap)
+agents = warehouse.agents(snap)
 labels = dict(zip(agents["agent_id"].astype(int), agents["agent_name"], strict=True))
 if not names:
     st.info("No metric points have been rolled up yet.", icon=":material/info:")
@@ -27,7 +28,7 @@ else:
     )
     metric = metric_cell.selectbox("Metric", names, key="metric_name")
     granularity = grain_cell.radio("Buckets", ["day", "hour"], key="metric_granularity")
-    series = queries.metric_series(snap, chosen, metric, granularity, f.start, f.end)
+    series = metrics.metric_series(snap, chosen, metric, granularity, f.start, f.end)
     if not chosen:
         st.info("Pick at least one agent.", icon=":material/info:")
     elif series.empty:
@@ -72,7 +73,7 @@ else:
         st.plotly_chart(samples)
 
 st.subheader("Stale agents")
-stale = queries.stale_agents(snap)
+stale = metrics.stale_agents(snap)
 if stale.empty:
     st.success(
         "Every approved or active agent has sent a recent heartbeat.",

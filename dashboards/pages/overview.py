@@ -8,11 +8,12 @@ from datetime import timedelta
 import plotly.express as px
 import streamlit as st
 
-from dashboards import components, filters, queries
+from dashboards import components, filters, warehouse
+from dashboards.queries import overview
 
 snap, f = filters.page()
 st.title("Overview" + (f" · {f.agent_name}" if f.agent_name else ""))
-first_day = (queries.data_days(snap) or (f.start, f.end))[0]
+first_day = (warehouse.data_days(snap) or (f.start, f.end))[0]
 partly = f.start - timedelta(days=f.days) < first_day
 st.caption(
     f"{f.start:%Y-%m-%d} to {f.end:%Y-%m-%d} ({f.days} days), each figure against the "
@@ -25,7 +26,7 @@ st.caption(
     )
 )
 
-#: Headline figures: label, column of queries.headline, format, change in percentage points
+#: Headline figures: label, column of overview.headline, format, change in percentage points
 #: (rates) rather than relative, lower is better, help.
 HEADLINE = (
     ("Executions", "executions", "{:,.0f}", False, False, None),
@@ -42,7 +43,7 @@ HEADLINE = (
     ("Revenue", "revenue", "${:,.0f}", False, False, "per-use price × completed executions"),
 )  # fmt: skip
 
-figures = queries.headline(snap, f.start, f.end, f.agent_id).set_index("period")
+figures = overview.headline(snap, f.start, f.end, f.agent_id).set_index("period")
 now, before = figures.loc["current"], figures.loc["previous"]
 for cell, (label, column, fmt, points, lower_is_better, explained) in zip(
     st.columns(len(HEADLINE)), HEADLINE, strict=True
@@ -56,7 +57,7 @@ for cell, (label, column, fmt, points, lower_is_better, explained) in zip(
     )
 
 st.subheader("Executions per day by outcome")
-daily = queries.daily_by_status(snap, f.start, f.end, f.agent_id)
+daily = overview.daily_by_status(snap, f.start, f.end, f.agent_id)
 if daily.empty:
     components.nothing("executions")
 else:
@@ -77,7 +78,7 @@ else:
     st.plotly_chart(chart)
 
 st.subheader("Attention")
-alerts = queries.alerts(snap)
+alerts = overview.alerts(snap)
 if f.agent_id is not None:
     alerts = alerts[alerts["agent_id"] == f.agent_id]
 if alerts.empty:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from dashboards import components, filters, queries
+from dashboards import components, filters
+from dashboards.queries import trust
 
 snap, f = filters.page()
 st.title("Trust")
 
-scores = queries.trust_scores(snap)
+scores = trust.trust_scores(snap)
 distribution, movers = st.columns(2)
 with distribution:
     st.subheader("Score distribution")
@@ -22,7 +23,7 @@ with distribution:
 with movers:
     st.subheader("Biggest movers")
     st.caption(f"Score change over events that occurred {f.start:%Y-%m-%d} to {f.end:%Y-%m-%d}")
-    moved = queries.trust_movers(snap, f.start, f.end)
+    moved = trust.trust_movers(snap, f.start, f.end)
     if moved.empty:
         components.nothing("trust events")
     else:
@@ -41,10 +42,10 @@ with movers:
 
 st.subheader("Audit trail")
 types = st.multiselect(
-    "Event types", queries.trust_event_types(snap), key="trust_event_types", placeholder="All"
+    "Event types", trust.trust_event_types(snap), key="trust_event_types", placeholder="All"
 )
 biggest = st.toggle("Largest moves first", key="trust_biggest_first")
-trail = queries.trust_events(
+trail = trust.trust_events(
     snap, f.start, f.end, agent_id=f.agent_id, event_types=types, biggest=biggest, limit=500
 )
 if trail.empty:

@@ -25,21 +25,22 @@ READERS = 4
 def reader(warehouse: str, stop: str, out: str) -> None:
     """Query like the pages do until ``stop`` exists; write reads, errors and what was seen."""
     os.environ["WAREHOUSE_PATH"] = warehouse
-    from dashboards import queries
+    from dashboards import warehouse
+    from dashboards.queries import agents, maintenance, overview, trust
 
     reads, errors, seen = 0, [], []
     while not Path(stop).exists():
         try:
-            snap = queries.snapshot()
-            assert snap is not None and queries.state(snap).ready
-            first, last = queries.data_days(snap)
-            figures = queries.headline(snap, first, last, None).set_index("period")
-            queries.agent_table(snap, first, last)
-            queries.trust_movers(snap, first, last)
-            queries.alerts(snap)
-            if queries.has_maintenance(snap):
-                queries.maintenance_runs(snap)
-                queries.archive_months(snap)
+            snap = warehouse.snapshot()
+            assert snap is not None and warehouse.state(snap).ready
+            first, last = warehouse.data_days(snap)
+            figures = overview.headline(snap, first, last, None).set_index("period")
+            agents.agent_table(snap, first, last)
+            trust.trust_movers(snap, first, last)
+            overview.alerts(snap)
+            if warehouse.has_maintenance(snap):
+                maintenance.maintenance_runs(snap)
+                maintenance.archive_months(snap)
             seen.append(int(figures.loc["current", "executions"]))
             reads += 1
         except Exception as error:  # every failure counts, whatever its kind

@@ -7,6 +7,7 @@ would hide there)."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dashboards import queries
+from dashboards import warehouse
+from dashboards.queries import agents, overview, trust
 from tests.dashboards.conftest import Published
 from tests.dashboards.reference import executions, figures, rows
 
@@ -39,11 +41,11 @@ def busiest_agent(path: Path) -> int:
 @pytest.mark.parametrize("with_agent", [False, True], ids=["all agents", "one agent"])
 def test_headline_equals_the_rows_for_any_days(warehouse_env: Published, with_agent: bool):
     path = warehouse_env.warehouse
-    snap = queries.snapshot()
+    snap = warehouse.snapshot()
     agent = busiest_agent(path) if with_agent else None
     every = executions(path)
     for start, end in windows(path):
-        got = queries.headline(snap, start, end, agent).set_index("period")
+        got = overview.headline(snap, start, end, agent).set_index("period")
         before = start - timedelta(days=(end - start).days + 1)
         for period, (a, b) in {
             "current": (start, end),
@@ -60,10 +62,10 @@ def test_headline_equals_the_rows_for_any_days(warehouse_env: Published, with_ag
 
 def test_agent_table_percentiles_equal_the_rows(warehouse_env: Published):
     path = warehouse_env.warehouse
-    snap = queries.snapshot()
+    snap = warehouse.snapshot()
     every = executions(path)
     for start, end in windows(path)[:3]:
-        table = queries.agent_table(snap, start, end).set_index("agent_id")
+        table = agents.agent_table(snap, start, end).set_index("agent_id")
         done: dict[int, list[int]] = defaultdict(list)
         count: dict[int, int] = defaultdict(int)
         for agent, _user, status, duration, day in every:
@@ -82,7 +84,7 @@ def test_agent_table_percentiles_equal_the_rows(warehouse_env: Published):
 
 def test_trust_movers_equal_the_events(warehouse_env: Published):
     path = warehouse_env.warehouse
-    snap = queries.snapshot()
+    snap = warehouse.snapshot()
     # The trust model's order: occurred_at, then the event's key (README: Trust).
     events = rows(
         path,
@@ -100,7 +102,7 @@ def test_trust_movers_equal_the_events(warehouse_env: Published):
             picked.sort()
             moves[agent] = (picked[0][1], picked[-1][2], len(picked))
         top = sorted(moves, key=lambda a: (-abs(moves[a][1] - moves[a][0]), a))[:10]
-        got = queries.trust_movers(snap, start, end)
+        got = trust.trust_movers(snap, start, end)
         assert got["agent_id"].tolist() == top
         for _, row in got.iterrows():
             before, after, n = moves[row["agent_id"]]
@@ -110,3 +112,12 @@ def test_trust_movers_equal_the_events(warehouse_env: Published):
                 n,
             )
             assert row["change"] == pytest.approx(after - before)
+
+
+def test_dashboard_sql_reads_only_marts_and_ops() -> None:
+    """The pages select and filter what the marts (and the macros over them) computed: no
+    query of the dashboards reads raw, staging or intermediate."""
+    root = Path(warehouse.__file__).parent
+    for module in sorted(root.rglob("*.py")):
+        found = re.findall(r"\b(raw|staging|intermediate|platform)\.[a-z_]+\b", module.read_text())
+        assert not found, (module, found)

@@ -1,0 +1,248 @@
+"""The published warehouse as the dashboards read it: the snapshot, the cached query, and
+whether the pages can render. What each page reads is in ``dashboards/queries/<page>.py``.
+
+Readers never see a lock (README): the pipeline and the maintenance job work in their own
+file and publish it by renaming it over ``WAREHOUSE_PATH``. This module opens that path read
+only; a connection keeps reading the snapshot it opened even when a newer one is renamed over
+it, so a page that is rendering during a publish finishes on the old snapshot.
+
+Results are cached with ``st.cache_data`` keyed on the published file's modification time
+(:class:`Snapshot`): new data shows on the next rerun after a publish, without a restart, and
+an unchanged file is never queried twice for the same figures. All SQL is fixed text with
+bound parameters; values a user picks (dates, agent ids, a metric name) are only ever bound.
+
+The pages only select and filter: every figure is a column of a mart, or, where it depends on
+the filter (a period, an agent), a table macro of ``sql/macros/`` that :func:`query` creates on
+the cursor before the SQL that calls it (macros never persist in the warehouse file).
+
+Outside a Streamlit server (tests, the concurrency test's reader processes, the bench) the
+caches still work, in memory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from pipelines.sql_files import create_macros
+
+DEFAULT_WAREHOUSE_PATH = "data/warehouse.duckdb"
+
+#: Relations and columns the pages read: a warehouse without them was built by an older
+#: version of the pipeline (or never finished a run) and gets a message, not a traceback.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "marts.executions_all": ("id", "agent_id", "user_id", "status", "duration_ms", "created_at"),
+    "marts.agent_usage_daily": ("agent_id", "day", "executions", "revenue", "p95_duration_ms"),
+    "marts.agent_usage_summary": ("agent_id", "agent_name", "trust_score", "average_rating"),
+    "marts.agent_trust": ("agent_id", "trust_score"),
+    "marts.trust_events": ("record_id", "agent_id", "trust_delta", "seq", "occurred_at"),
+    "marts.agent_liveness": ("agent_id", "minutes_since_heartbeat"),
+    "marts.agent_alerts": ("agent_id", "rule", "observed", "detail"),
+    "marts.execution_durations": ("day", "agent_id", "duration_ms"),
+    "marts.duration_histogram_daily": ("day", "duration_ms", "executions"),
+    "marts.user_activity_daily": ("day", "user_id"),
+    "marts.agent_trust_daily": ("agent_id", "day", "score_before", "score_after", "events"),
+    "marts.metrics_rollup_hourly": ("agent_id", "metric_name", "bucket_start", "p95"),
+    "marts.metrics_rollup_daily": ("agent_id", "metric_name", "bucket_start", "p95"),
+    "marts.data_quality": ("checked_at", "table_name", "rule", "quarantined_rows"),
+    "marts.quarantine": ("table_name", "row_key", "rule", "detail"),
+    "marts.maintenance_runs": ("run_id", "operation", "rows", "seconds", "detail"),
+    "marts.maintenance_run_summary": ("run_id", "started_at", "executions_archived"),
+    "marts.archive_months": ("table_name", "month", "rows", "verified"),
+    "marts.expired_hirings": ("hiring_id", "agent_id", "expired_at"),
+    "marts.counter_drift": ("run_id", "table_name", "row_id", "column_name"),
+    "marts.orphans": ("run_id", "relation", "orphan_rows"),
+    "marts.table_health": ("run_id", "table_name", "rows"),
+    "ops.watermarks": ("table_name", "updated_at"),
+}
+#: Platform tables whose newest ingested row dates the data (ops.watermarks).
+SOURCE_TABLES = ("agents", "users", "hirings", "executions", "agent_reviews", "agent_metrics")
+
+
+def warehouse_path() -> Path:
+    """The published warehouse (``WAREHOUSE_PATH``, default ``data/warehouse.duckdb``)."""
+    return Path(os.environ.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One published version of the warehouse: its path and modification time (the cache key)."""
+
+    path: str
+    mtime_ns: int
+
+    @property
+    def published_at(self) -> datetime:
+        """When it was published (UTC, naive like the warehouse's timestamps)."""
+        return datetime.utcfromtimestamp(self.mtime_ns / 1e9)
+
+
+def snapshot(path: Path | None = None) -> Snapshot | None:
+    """The current published snapshot, or None when there is no file."""
+    path = path or warehouse_path()
+    try:
+        return Snapshot(str(path.resolve()), path.stat().st_mtime_ns)
+    except FileNotFoundError:
+        return None
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _connection(path: str, mtime_ns: int) -> duckdb.DuckDBPyConnection:
+    """One read-only connection per snapshot, shared by the sessions (each query takes its own
+    cursor). Two entries: a page still rendering on the previous snapshot keeps working; the
+    older connection is closed when evicted, so its file is freed.
+
+    The file is ATTACHed to a fresh in-memory database rather than opened with
+    ``duckdb.connect(path)``: DuckDB caches one database instance per path in a process, so a
+    second connect while the first is open returns the *old* snapshot after a publish has
+    renamed a new file over the path (duckdb/duckdb#15912). The attach happens after the
+    snapshot's stat, so what it reads is never older than its cache key.
+    """
+    con = duckdb.connect()
+    con.execute(f"attach '{path.replace(chr(39), chr(39) * 2)}' as warehouse (read_only)")
+    return con
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _query(
+    path: str, mtime_ns: int, sql: str, params: tuple[tuple[str, object], ...]
+) -> pd.DataFrame:
+    with _connection(path, mtime_ns).cursor() as cur:
+        cur.execute("use warehouse")  # a cursor starts in the in-memory default database
+        create_macros(cur, sql)  # temporary, so per cursor: ~0.5 ms each, on a cache miss
+        return cur.execute(sql, {k: list(v) if isinstance(v, tuple) else v for k, v in params}).df()
+
+
+def query(snap: Snapshot, sql: str, **params: object) -> pd.DataFrame:
+    """Run fixed ``sql`` with its ``$name`` parameters bound from ``params``; cached per
+    snapshot (lists are bound as DuckDB lists)."""
+    bound = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+    return _query(snap.path, snap.mtime_ns, sql, bound)
+
+
+# --- What the warehouse holds ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WarehouseState:
+    """Whether the pages can render: ``ready``, or why not and what to run."""
+
+    status: str  # ready | missing | empty | outdated | unreadable
+    message: str
+    missing: tuple[str, ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        """The pages can render."""
+        return self.status == "ready"
+
+
+RUN_FIRST = "agenthub pipeline run"
+
+
+def state(snap: Snapshot | None) -> WarehouseState:
+    """Check the published file before any page queries it."""
+    if snap is None:
+        return WarehouseState(
+            "missing",
+            f"There is no published warehouse at `{warehouse_path()}` yet. Run the pipeline "
+            f"first: `{RUN_FIRST}` (or `make demo` for a simulated platform).",
+        )
+    try:
+        columns = query(
+            snap,
+            "select schema_name || '.' || table_name as relation, column_name"
+            " from duckdb_columns()"
+            " where database_name = 'warehouse' and schema_name in ('marts', 'ops')",
+        )
+    except duckdb.Error as error:
+        return WarehouseState(
+            "unreadable",
+            f"The file at `{snap.path}` is not a readable DuckDB warehouse ({error}). "
+            f"Run the pipeline to publish it again: `{RUN_FIRST}`.",
+        )
+    have = columns.groupby("relation")["column_name"].agg(set).to_dict()
+    if not have:
+        return WarehouseState(
+            "empty",
+            f"The warehouse at `{snap.path}` is empty. Run the pipeline first: `{RUN_FIRST}`.",
+        )
+    missing = tuple(
+        f"{relation}({', '.join(c for c in cols if c not in have.get(relation, set()))})"
+        if relation in have
+        else relation
+        for relation, cols in REQUIRED.items()
+        if not set(cols) <= have.get(relation, set())
+    )
+    if missing:
+        return WarehouseState(
+            "outdated",
+            f"The warehouse at `{snap.path}` was built by an older version of the pipeline (it "
+            f"lacks {', '.join(missing)}). Run the pipeline to rebuild it: `{RUN_FIRST}`.",
+            missing,
+        )
+    return WarehouseState("ready", "")
+
+
+def has_maintenance(snap: Snapshot) -> bool:
+    """Whether the maintenance job has run and reported before this snapshot."""
+    found = query(snap, "select count(*) as n from marts.maintenance_runs")
+    return int(found["n"].iloc[0]) > 0
+
+
+# --- Freshness and filters ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How old what the pages show is."""
+
+    published_at: datetime
+    newest_source_row_at: datetime | None
+
+    def published_age(self, now: datetime) -> timedelta:
+        """Time since the publish."""
+        return now - self.published_at
+
+    def source_age(self, now: datetime) -> timedelta | None:
+        """Time since the newest platform row the warehouse holds was written."""
+        return None if self.newest_source_row_at is None else now - self.newest_source_row_at
+
+
+def freshness(snap: Snapshot) -> Freshness:
+    """Publish time (the file's) and the newest platform row ingested (ops.watermarks)."""
+    newest = query(
+        snap,
+        "select max(updated_at) as newest from ops.watermarks"
+        " where table_name in (select unnest($tables::varchar[]))",
+        tables=list(SOURCE_TABLES),
+    )["newest"].iloc[0]
+    return Freshness(snap.published_at, None if pd.isna(newest) else newest.to_pydatetime())
+
+
+def data_days(snap: Snapshot) -> tuple[date, date] | None:
+    """First and last UTC day with usage, the bounds of the date filter."""
+    row = query(snap, "select min(day) as first, max(day) as last from marts.agent_usage_daily")
+    first, last = row["first"].iloc[0], row["last"].iloc[0]
+    if pd.isna(first):
+        return None
+    return pd.Timestamp(first).date(), pd.Timestamp(last).date()
+
+
+def agents(snap: Snapshot) -> pd.DataFrame:
+    """Every agent's id and name, for the agent filter."""
+    return query(
+        snap, "select agent_id, agent_name from marts.agent_usage_summary order by agent_name"
+    )
+
+
+def period(start: date, end: date) -> dict[str, object]:
+    """Bound values of a date filter [start, end] (days, inclusive): ``$start`` and ``$end_excl``
+    (the day after ``end``), the half-open range every macro and mart compares with."""
+    return {"start": start, "end_excl": end + timedelta(days=1)}
