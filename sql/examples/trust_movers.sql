@@ -1,26 +1,19 @@
 -- Whose trust moved most over the last 7 days of data, up or down, and on how many events?
--- From marts.agent_trust_daily (trust before each day's first event and after its last);
--- marts.trust_events holds every event with its reason, for the why.
--- Run: .venv/bin/duckdb -readonly data/warehouse.duckdb < sql/examples/trust_movers.sql
-with window_days as (
-    select max(day) - 6 as first_day from marts.agent_trust_daily
-),
-moved as (
-    select agent_id,
-           arg_min(score_before, day) as score_before,
-           arg_max(score_after, day) as score_after,
-           sum(events)::bigint as events
-    from marts.agent_trust_daily, window_days
-    where day >= window_days.first_day
-    group by agent_id
-)
+-- The same figure as the Trust page's movers: the trust_movers macro (sql/macros/) over
+-- marts.agent_trust_daily; marts.trust_events holds every event with its reason, for the why.
+-- Run from the repository's root (.read paths are relative to it):
+--   .venv/bin/duckdb -readonly data/warehouse.duckdb < sql/examples/trust_movers.sql
+.read sql/macros/trust_movers.sql
+
+set variable last_day = (select max(day) from marts.agent_trust_daily);
+
 select s.agent_name,
        m.agent_id,
        round(m.score_before, 3) as score_before,
        round(m.score_after, 3) as score_after,
-       round(m.score_after - m.score_before, 3) as change,
+       round(m.change, 3) as change,
        m.events
-from moved as m
+from trust_movers(getvariable('last_day') - 6, getvariable('last_day') + 1) as m
 left join marts.agent_usage_summary as s using (agent_id)
-order by abs(m.score_after - m.score_before) desc, m.agent_id
+order by abs(m.change) desc, m.agent_id
 limit 10;

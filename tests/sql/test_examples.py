@@ -11,7 +11,8 @@ import pytest
 
 from tests.dashboards.conftest import Published
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "sql" / "examples").glob("*.sql"))
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "sql" / "examples").glob("*.sql"))
 DUCKDB = Path(sys.executable).with_name("duckdb")
 
 
@@ -35,8 +36,20 @@ def test_example_runs_read_only_and_returns_rows(example: Path, published: Publi
         capture_output=True,
         text=True,
         timeout=120,
+        cwd=ROOT,  # as the examples say: run from the repository's root, for their .read lines
     )
     assert done.returncode == 0, done.stderr
     assert "Error" not in done.stderr, done.stderr
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     assert len(lines) >= 2, done.stdout  # a header and at least one row
+
+
+def test_examples_read_the_macros_the_dashboards_use() -> None:
+    """An example that needs a figure computed at read time calls the macro the dashboard
+    calls, never a copy of its SQL."""
+    for name, macro in (
+        ("trust_movers", "trust_movers"),
+        ("failure_reasons_of_one_agent", "agent_failure_reasons"),
+    ):
+        text = (ROOT / "sql" / "examples" / f"{name}.sql").read_text()
+        assert f".read sql/macros/{macro}.sql" in text and f"{macro}(" in text, name
