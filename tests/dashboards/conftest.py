@@ -13,10 +13,9 @@ import pytest
 from pipelines.jobs import MAINTENANCE_JOB
 from pipelines.maintenance.settings import Maintenance
 from pipelines.run import run_pipeline
-from platform_core import migrate
-from platform_core.db import make_engine
-from platform_core.simulate import SimulationConfig, simulate
+from platform_core.simulate import SimulationConfig
 from tests.pipelines.location import defs_on
+from tests.worlds import simulated_engine
 
 HISTORY = SimulationConfig(users=40, agents=8, hirings=120, executions=12_000, days=30, bad_rows=40)
 
@@ -32,9 +31,7 @@ class Published:
 def build(root: Path, config: SimulationConfig = HISTORY, *, maintenance: bool = True) -> Published:
     """Simulate ``config`` on a SQLite platform under ``root``, run the pipeline (and the
     maintenance job with short retention, then the pipeline again), publish."""
-    engine = make_engine(f"sqlite:///{root / 'platform.db'}")
-    migrate.upgrade(engine)
-    simulate(engine, config)
+    engine = simulated_engine("sqlite", None, root, config)
     warehouse = root / "warehouse.duckdb"
     defs = defs_on(
         engine,

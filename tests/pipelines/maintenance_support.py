@@ -7,36 +7,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pytest
 from sqlalchemy import Engine, text
 
 from pipelines.ingest.extract import open_reader
 from pipelines.ingest.load import load_table
 from pipelines.ingest.tables import INGESTED_TABLES, SOURCE_TABLES
 from pipelines.warehouse.files import connect_working
-from platform_core import migrate
-from platform_core.db import make_engine
-from platform_core.simulate import SimulationConfig, simulate
-
-
-def simulated_platform(
-    request: pytest.FixtureRequest, tmp_path: Path, config: SimulationConfig
-) -> Iterator[Engine]:
-    """A migrated platform on ``request.param`` ("sqlite" or "postgres") with ``config``'s
-    history, disposed afterwards (for ``yield from`` in a fixture)."""
-    if request.param == "postgres":
-        engine = make_engine(request.getfixturevalue("postgres").create(migrated=True))
-    else:
-        engine = make_engine(f"sqlite:///{tmp_path / 'platform.db'}")
-        migrate.upgrade(engine)
-    simulate(engine, config)
-    yield engine
-    engine.dispose()
 
 
 def ingest(engine: Engine, warehouse: Path) -> None:

@@ -4,6 +4,7 @@ not write is left to the daily check, which finds it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,21 +15,18 @@ from sqlalchemy import Engine
 from pipelines.jobs import CHECKS_JOB, DAILY_JOB
 from pipelines.run import run_pipeline
 from pipelines.warehouse.files import connect_working
-from platform_core import migrate
-from platform_core.db import make_engine
 from platform_core.models import utcnow
-from platform_core.simulate import SimulationConfig, simulate
+from platform_core.simulate import SimulationConfig
 from tests.pipelines.location import defs_on
+from tests.worlds import simulated_engine
 
 END = utcnow().replace(minute=0, second=0, microsecond=0)
 HISTORY = SimulationConfig(users=10, agents=4, hirings=20, executions=1_500, days=3, end=END)
 
 
 @pytest.fixture
-def platform(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'platform.db'}")
-    migrate.upgrade(engine)
-    simulate(engine, HISTORY)
+def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    engine = simulated_engine("sqlite", request, tmp_path, HISTORY)
     yield engine
     engine.dispose()
 

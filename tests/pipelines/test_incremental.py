@@ -26,12 +26,11 @@ from pipelines.sql_files import run_model
 from pipelines.sql_models import build_in_order, load_graph
 from pipelines.trust.model import TrustParameters, update_trust
 from pipelines.warehouse.files import working_path
-from platform_core import migrate
-from platform_core.db import make_engine
 from platform_core.models import Agent, Execution, utcnow
 from platform_core.simulate import SimulationConfig, simulate
 from platform_core.simulate.bad_rows import ORPHAN_ID
 from tests.pipelines.location import defs_on
+from tests.worlds import simulated_engine
 
 ROUNDS = 5
 #: Columns that record when or in which order a run did its work, not what the data says.
@@ -183,10 +182,10 @@ def differences(con: duckdb.DuckDBPyConnection, table: str, grain: tuple[str, ..
 
 @pytest.mark.slow
 def test_incremental_runs_equal_a_rebuild(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'platform.db'}")
-    migrate.upgrade(engine)
-    simulate(
-        engine,
+    engine = simulated_engine(
+        "sqlite",
+        None,
+        tmp_path,
         SimulationConfig(
             users=20,
             agents=6,

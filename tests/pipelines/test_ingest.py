@@ -450,13 +450,10 @@ def test_invalid_utf8_lands_visible_and_quarantined_and_runs_stay_green(
     import dagster as dg
 
     from pipelines.run import run_pipeline
-    from platform_core import migrate
-    from platform_core.db import make_engine
     from tests.pipelines.location import defs_on
+    from tests.worlds import simulated_engine
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'platform.db'}")
-    migrate.upgrade(engine)
-    simulate(engine, SMALL)
+    engine = simulated_engine("sqlite", None, tmp_path, SMALL)
     raw_conn = sqlite3.connect(tmp_path / "platform.db")  # as a C client would write them
     with raw_conn:
         raw_conn.execute(

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from platform_core.models import utcnow
 from platform_core.simulate import SimulationConfig, simulate
 from tests.pipelines.test_ingest import ingest, raw_rows
+from tests.worlds import simulated_engine
 
 SMALL = SimulationConfig(users=8, agents=3, hirings=20, executions=400, days=2)
 #: Longer than any lookback the ingest ever used (300 s).
@@ -90,12 +91,7 @@ def test_an_update_stamped_long_before_its_commit_reaches_raw(
 def test_sqlite_an_update_stamped_long_ago_reaches_raw(tmp_path: Path, warehouse: Path) -> None:
     """SQLite has one writer at a time, so commits cannot overtake each other; but a row's
     ``updated_at`` is the application's clock, which may lag its commit by any amount."""
-    from platform_core import migrate
-    from platform_core.db import make_engine
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'platform.db'}")
-    migrate.upgrade(engine)
-    simulate(engine, SMALL)
+    engine = simulated_engine("sqlite", None, tmp_path, SMALL)
     ingest(engine, warehouse)
     ingest(engine, warehouse)  # a second read: now by change capture
     with engine.begin() as conn:

@@ -28,7 +28,8 @@ from platform_core.models import Execution, utcnow
 from platform_core.service import PlatformService
 from platform_core.simulate import SimulationConfig
 from tests.pipelines.location import defs_on
-from tests.pipelines.maintenance_support import archive_rows, ingest, simulated_platform
+from tests.pipelines.maintenance_support import archive_rows, ingest
+from tests.worlds import simulated_platform
 
 NOW = utcnow()
 CUTOFF = NOW - timedelta(days=4)

@@ -27,7 +27,8 @@ from platform_core.db import is_sqlite
 from platform_core.models import utcnow
 from platform_core.simulate import SimulationConfig
 from tests.pipelines.location import defs_on
-from tests.pipelines.maintenance_support import archive_rows, ids, simulated_platform
+from tests.pipelines.maintenance_support import archive_rows, ids
+from tests.worlds import simulated_platform
 
 DRY = {"ops": {"maintenance": {"config": {"dry_run": True}}}}
 

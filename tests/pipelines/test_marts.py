@@ -9,24 +9,24 @@ SQL under test.
 from __future__ import annotations
 
 import itertools
-import json
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import dagster as dg
-import duckdb
-import numpy as np
 import pytest
-from sqlalchemy import JSON, Engine, Text, select, text, type_coerce
+from sqlalchemy import text
 
-from pipelines.run import run_pipeline
-from platform_core import migrate
-from platform_core.db import make_engine
-from platform_core.models import Base, utcnow
+from platform_core.models import utcnow
 from platform_core.service import PlatformService
-from platform_core.simulate import SimulationConfig, simulate
-from tests.pipelines.location import defs_on
+from platform_core.simulate import SimulationConfig
+from tests.pipelines.marts_reference import (
+    TERMINAL,
+    Built,
+    clean_executions,
+    percentile,
+    reference_trust,
+)
+from tests.worlds import simulated_engine
 
 END = utcnow().replace(second=0, microsecond=0) - timedelta(hours=1)
 CONFIG = SimulationConfig(
@@ -40,121 +40,16 @@ CONFIG = SimulationConfig(
     bad_rows=24,
     degrading_share=0.3,
 )
-TERMINAL = ("completed", "failed", "timeout")
-HALF_LIFE_S = 7 * 86_400.0
-
-
-class Built:
-    """A platform database, its warehouse, and a way to run the pipeline again."""
-
-    def __init__(self, engine: Engine, warehouse: Path) -> None:
-        self.engine = engine
-        self.warehouse = warehouse
-        self.defs = defs_on(engine, warehouse)
-
-    def run(self):
-        outcome = run_pipeline(dg.DagsterInstance.ephemeral(), defs=self.defs)
-        assert outcome.success, outcome.failed_steps
-        assert outcome.failed_checks == []
-        return outcome
-
-    def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        con = duckdb.connect(str(self.warehouse), read_only=True)
-        try:
-            return con.execute(sql, params or []).fetchall()
-        finally:
-            con.close()
-
-    def source(self, table: str) -> list[dict]:
-        t = Base.metadata.tables[table]
-        cols = [
-            type_coerce(c, Text).label(c.name) if isinstance(c.type, JSON) else c for c in t.columns
-        ]
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(select(*cols))]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
     tmp = tmp_path_factory.mktemp(request.param)
-    if request.param == "postgres":
-        engine = make_engine(request.getfixturevalue("postgres").create(migrated=True))
-    else:
-        engine = make_engine(f"sqlite:///{tmp / 'platform.db'}")
-        migrate.upgrade(engine)
-    simulate(engine, CONFIG)
+    engine = simulated_engine(request.param, request, tmp, CONFIG)
     b = Built(engine, tmp / "warehouse.duckdb")
     b.run()
     yield b
     engine.dispose()
-
-
-# -- independent reference computations ------------------------------------------------------
-
-
-def clean_executions(b: Built) -> list[dict]:
-    """Executions that break no rule, decided here from first principles."""
-    agents = {a["id"] for a in b.source("agents")}
-    hirings = {h["id"] for h in b.source("hirings")}
-    users = {u["id"] for u in b.source("users")}
-    rows = b.source("executions")
-    horizon = utcnow() + timedelta(minutes=5)
-    seen: set[str] = set()
-    clean = []
-    for e in sorted(rows, key=lambda r: r["id"]):
-        ok = True
-        for field in ("input_data", "output_data"):
-            value = e[field]
-            if isinstance(value, str):
-                try:
-                    json.loads(value)
-                except json.JSONDecodeError:
-                    ok = False
-        times = [
-            t
-            for t in (e["created_at"], e["updated_at"], e["started_at"], e["completed_at"])
-            if t is not None
-        ]
-        ok &= e["status"] in ("pending", "running", "completed", "failed", "timeout", "cancelled")
-        ok &= e["duration_ms"] is None or 0 <= e["duration_ms"] <= 86_400_000
-        ok &= not (e["completed_at"] and e["started_at"] and e["completed_at"] < e["started_at"])
-        ok &= not (e["status"] in TERMINAL and e["completed_at"] is None)
-        ok &= max(times) <= horizon
-        ok &= e["agent_id"] in agents
-        ok &= e["hiring_id"] is None or e["hiring_id"] in hirings
-        ok &= e["user_id"] is None or e["user_id"] in users
-        ok &= e["execution_id"] not in seen
-        seen.add(e["execution_id"])
-        if ok:
-            clean.append(e)
-    return clean
-
-
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.array(values, dtype=float), q * 100, method="linear"))
-
-
-def reference_trust(b: Built) -> dict[int, tuple[float, float, float, int]]:
-    """The Beta reputation model as the README's trust section writes it: a loop over events."""
-    events = []
-    for e in clean_executions(b):
-        if e["status"] in TERMINAL:
-            v = 1.0 if e["status"] == "completed" else -1.0
-            w = 1.5 if e["status"] == "timeout" else 1.0
-            events.append(
-                (e["agent_id"], e["completed_at"], f"execution:{e['execution_id']}", v, w)
-            )
-    for r in b.source("agent_reviews"):
-        events.append(
-            (r["agent_id"], r["created_at"], f"review:{r['id']}", (r["rating"] - 3) / 2, 0.5)
-        )
-    state: dict[int, list] = {}
-    for agent, t, _key, v, w in sorted(events, key=lambda e: (e[1], e[2])):
-        r, s, last, n = state.get(agent, [0.0, 0.0, None, 0])
-        d = 1.0 if last is None else 0.5 ** ((t - last).total_seconds() / HALF_LIFE_S)
-        r, s = d * r + w * (1 + v) / 2, d * s + w * (1 - v) / 2
-        state[agent] = [r, s, t, n + 1]
-    return {a: ((1 + r) / (2 + r + s), r, s, n) for a, (r, s, _t, n) in state.items()}
 
 
 # -- tests -----------------------------------------------------------------------------------

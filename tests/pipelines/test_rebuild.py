@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import Engine
 
 from platform_core.simulate import SimulationConfig
-from tests.pipelines.maintenance_support import ids, simulated_platform
+from tests.pipelines.maintenance_support import ids
 from tests.pipelines.test_maintenance_reports import Setup, published
+from tests.worlds import simulated_platform
 
 #: Figures analysts and the dashboards read, each as an ordered query.
 FIGURES = {

@@ -13,11 +13,10 @@ from sqlalchemy import Engine
 
 from pipelines.jobs import DAILY_JOB, PIPELINE_JOB, touched_days_of_run
 from pipelines.run import run_pipeline
-from platform_core import migrate
-from platform_core.db import make_engine
 from platform_core.models import utcnow
-from platform_core.simulate import SimulationConfig, simulate
+from platform_core.simulate import SimulationConfig
 from tests.pipelines.location import defs_on
+from tests.worlds import simulated_engine
 
 END = utcnow().replace(minute=0, second=0, microsecond=0)
 HISTORY = SimulationConfig(users=10, agents=4, hirings=20, executions=1_500, days=3, end=END)
@@ -35,10 +34,7 @@ def _days_with_usage(warehouse: Path) -> set[str]:
 
 
 def _platform(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'platform.db'}")
-    migrate.upgrade(engine)
-    simulate(engine, HISTORY)
-    return engine
+    return simulated_engine("sqlite", None, tmp_path, HISTORY)
 
 
 def test_days_of_a_run_whose_partitions_were_not_rebuilt_are_rebuilt_by_the_next(
