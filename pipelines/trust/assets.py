@@ -47,7 +47,8 @@ WRITEBACK = ("platform", "trust_records")
     can_subset=False,
 )
 def trust(context: dg.AssetExecutionContext, warehouse: Warehouse, trust_model: TrustModel):
-    """Apply the trust events not applied yet (incremental; late events recompute an agent)."""
+    """Apply the trust events not applied yet (incremental; a late event is added to its
+    agent's state in closed form; a new model version or a deleted event recomputes)."""
     params = trust_model.parameters
     with warehouse.connect(marts=True) as con:
         result = update_trust(con, params, utcnow())
@@ -56,12 +57,14 @@ def trust(context: dg.AssetExecutionContext, warehouse: Warehouse, trust_model: 
         ).fetchall()[0]
     context.log.info(
         f"trust {params.version}: applied {result.events_applied:,} events to "
-        f"{result.agents_changed} agents ({result.agents_recomputed} recomputed)"
+        f"{result.agents_changed} agents ({result.late_events:,} arrived late; "
+        f"{result.agents_recomputed} agents recomputed)"
     )
     yield dg.MaterializeResult(
         asset_key=asset_key(EVENTS),
         metadata={
             "events_applied": dg.MetadataValue.int(result.events_applied),
+            "late_events_applied": dg.MetadataValue.int(result.late_events),
             "events_total": dg.MetadataValue.int(total),
             "model_version": dg.MetadataValue.text(params.version),
         },

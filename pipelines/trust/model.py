@@ -20,18 +20,21 @@ no score. Whole histories are computed set-wise with window functions from the c
 Incremental and idempotent: a run reads only the executions ``executions_all`` rewrote since
 the previous update (its ``changed_at`` cursor), and each event's ``record_id`` is derived from
 the model version and its source, so a run applies only events it has not applied. An event
-that arrives late (its time is not after the agent's last applied event) cannot be slotted
-in, so that agent is cut back to its last event before the late one (the state stored with
-that event) and recomputed from there; a change of parameters (a new version) recomputes
-every agent from its first event. Either way the state equals a full recompute, which
-``recompute_matches`` checks.
+that arrives late (its time is not after the agent's last applied event) is added to the
+state in closed form, R(t_n) = sum x_i 0.5^((t_n - t_i)/h), without replaying the events after
+it (their audit records keep their values; ``03_late_events.sql``), so an hourly run's cost
+follows its new events, not the agents' histories. A change of parameters (a new version)
+recomputes every agent from its first event, and an event deleted on the platform by hand
+recomputes its agent from there (its records are cut back to the state stored with the
+event before). Either way the state equals a full recompute, which ``recompute_matches``
+checks daily.
 Events appended by any of these paths are numbered above the write-back cursor
 (pipelines/trust/cursor.py), so the platform write-back sends each of them.
 
 The SQL is in ``sql/marts/trust/``, one file per step, numbered in the order
 :func:`update_trust` runs them (each file says its inputs, outputs and parameters): 01 the
-events (again for the recomputed agents), 02 new events and agents to recompute, 03 the cut
-and what to apply, then per batch 04 starting
+events (again for the recomputed agents), 02 new events and agents to recompute, 03a the late
+events in closed form, 03 the cut and what to apply, then per batch 04 starting
 state, 05 the batch, 06 apply, 07 append to ``marts.trust_events``, 08 update
 ``marts.agent_trust``; 09 agents without events and cleanup.
 """
@@ -86,6 +89,8 @@ class TrustUpdate:
     events_applied: int
     agents_changed: int
     agents_recomputed: int
+    #: Of the events applied, those that arrived late (added in closed form, nothing replayed).
+    late_events: int = 0
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> object:
@@ -148,7 +153,14 @@ def _update_trust(
     build_source(con, params, since)
     version = params.version
     run_model(con, "ops/platform_deletions.sql")
-    _step(con, "02_new_and_recompute", version=version, since=since)
+    _step(
+        con,
+        "02_new_and_recompute",
+        version=version,
+        since=since,
+        half_life_seconds=params.half_life_seconds,
+        max_span=MAX_HALF_LIVES_PER_BATCH,
+    )
     recomputed = _scalar(con, "select count(*) from _trust_recompute")
     if recomputed and since is not None:
         # The source holds only changed executions: add the recomputed agents' events from
@@ -158,13 +170,28 @@ def _update_trust(
             "select agent_id, cut_at from _trust_recompute"
         )
         build_source(con, params, since)
+    _step(
+        con,
+        "03_late_events",
+        version=version,
+        half_life_seconds=params.half_life_seconds,
+        first_seq=next_seq(con),
+        run_at=run_at,
+    )
+    late = int(_scalar(con, "select coalesce(sum(events), 0) from _trust_late_end") or 0)
+    applied = late
+    changed = {r[0] for r in con.execute("select agent_id from _trust_late_end").fetchall()}
+    con.execute("drop table _trust_late_end")
     _step(con, "03_pending", cursor=read_cursor(con), version=version, run_at=run_at)
-    applied = 0
-    changed: set[int] = set()
     # Usually one pass; a history spanning more than MAX_HALF_LIVES_PER_BATCH half-lives is
     # applied in consecutive slices, each starting from the state the previous one left.
     while _scalar(con, "select count(*) from _trust_pending"):
-        _step(con, "04_start")
+        _step(
+            con,
+            "04_start",
+            half_life_seconds=params.half_life_seconds,
+            max_span=MAX_HALF_LIVES_PER_BATCH,
+        )
         too_long = con.execute(
             "select count(*) from _trust_start where (epoch(last_pending_at) - epoch(t0)) / ? > ?",
             [params.half_life_seconds, MAX_HALF_LIVES_PER_BATCH],
@@ -194,20 +221,20 @@ def _update_trust(
         changed |= {r[0] for r in con.execute("select agent_id from _trust_end").fetchall()}
         _step(con, "08_update_state", version=version, run_at=run_at)
     _step(con, "09_finish", version=version, run_at=run_at)
-    return TrustUpdate(int(applied), len(changed), int(recomputed or 0))
+    return TrustUpdate(int(applied), len(changed), int(recomputed or 0), late)
 
 
 def recompute_matches(
     con: duckdb.DuckDBPyConnection, params: TrustParameters, tolerance: float = 1e-9
 ) -> tuple[bool, int, float]:
-    """Recompute every agent from all its events in a scratch copy and compare with the state.
+    """Recompute every agent's final state from all its events at once, by the closed form
+    (``recompute_start.sql``: a different computation from the incremental path, into temp
+    tables only) and compare with the stored state.
 
     Returns (matches, agents compared, largest absolute trust difference).
     """
     build_source(con, params, since=None)
-    _step(con, "recompute_start")
-    # The same step 6 as the update, into temp tables only: the marts stay untouched.
-    _step(con, "06_apply", half_life_seconds=params.half_life_seconds)
+    _step(con, "recompute_start", half_life_seconds=params.half_life_seconds)
     _step(con, "recompute_compare")
     compared, trust_diff, r_diff, s_diff = con.execute(
         "select agents, trust_diff, r_diff, s_diff from _trust_recompute_diff"

@@ -45,6 +45,24 @@ BOOKKEEPING = {
 }
 #: Tables whose updated_at is the run's, not the source's.
 RUN_STAMPED = {"agent_trust"}
+#: The trust audit trail is append-only: a record keeps the values it was written with, so a
+#: late event leaves the records after it (and the days built from them) as they were, where a
+#: rebuild applies everything in order. Which events, their sources and evidence must agree;
+#: the scores agree in marts.agent_trust (the state, compared in full).
+AS_APPLIED = {
+    "trust_events": {
+        "positive_evidence",
+        "negative_evidence",
+        "trust_score_before",
+        "trust_score_after",
+        "trust_delta",
+        "reason",
+    },
+    "agent_trust_daily": {"score_before", "score_after", "change"},
+}
+#: Rows compared only where they do not stand on the audit trail's values: the trust_drop
+#: alert's baseline is the score before the window's first event, as it was applied.
+COMPARED_ROWS = {"agent_alerts": "rule <> 'trust_drop'"}
 RAW_TABLES = ("users", "agents", "hirings", "executions", "agent_metrics", "agent_reviews")
 
 
@@ -161,6 +179,7 @@ def differences(con: duckdb.DuckDBPyConnection, table: str, grain: tuple[str, ..
         [table],
     ).fetchall()
     skip = set(BOOKKEEPING) - ({"updated_at"} if table not in RUN_STAMPED else set())
+    skip |= AS_APPLIED.get(table, set())
     compared = [(c, t) for c, t in columns if c not in skip and c not in grain]
     on = " and ".join(f"i.{c} is not distinct from f.{c}" for c in grain)
     unequal = [
@@ -170,12 +189,14 @@ def differences(con: duckdb.DuckDBPyConnection, table: str, grain: tuple[str, ..
         for c, t in compared
     ]
     first = grain[0]
+    keep = COMPARED_ROWS.get(table, "true")
+    inc, rebuilt = (f"(select * from {db}.marts.{table} where {keep})" for db in ("inc", "rebuilt"))
     where = " or ".join([f"i.{first} is null", f"f.{first} is null", *(f"({u})" for u in unequal)])
     keys = ", ".join(f"coalesce(i.{c}, f.{c}) as {c}" for c in grain)
     return con.execute(
         f"select {keys}, i.{first} is null as only_in_rebuild,"
         f" f.{first} is null as only_incremental"
-        f" from inc.marts.{table} as i full join rebuilt.marts.{table} as f on {on}"
+        f" from {inc} as i full join {rebuilt} as f on {on}"
         f" where {where} limit 10"
     ).fetchall()
 

@@ -291,20 +291,38 @@ def test_trust_matches_the_reference_model_and_is_written_back(built: Built) -> 
         if agent not in expected:
             assert row[0] == 0.5 and row[3] == 0
         assert 0.0 <= row[0] <= 1.0
-    # The audit chain: each event starts where the previous one ended, and deltas add up.
+    # The audit chain: each event applied in order starts where the previous one ended (unless
+    # a late event was applied between them, which moved the score in between), and deltas
+    # add up; the last one's score is the agent's, unless an event arrived late after it.
     chains = defaultdict(list)
-    for agent, before, after, delta in built.query(
-        "select agent_id, trust_score_before, trust_score_after, trust_delta"
+    late: dict[int, list[tuple]] = defaultdict(list)
+    for agent, before, after, delta, r, s, w, v, reason, seq in built.query(
+        "select agent_id, trust_score_before, trust_score_after, trust_delta,"
+        " positive_evidence, negative_evidence, evidence_weight, evidence_value, reason, seq"
         " from marts.trust_events order by agent_id, occurred_at,"
         " coalesce('execution:' || source_execution_id, 'review:' || source_review_id)"
     ):
-        chains[agent].append((before, after, delta))
+        if reason.endswith("(arrived late)"):
+            late[agent].append((before, after, delta, r, s, w, v, seq))
+        else:
+            chains[agent].append((before, after, delta, seq))
     for agent, chain in chains.items():
+        late_seqs = [row[-1] for row in late[agent]]
         assert chain[0][0] == 0.5
-        for (_b0, a0, _d0), (b1, a1, d1) in itertools.pairwise(chain):
-            assert b1 == pytest.approx(a0, abs=1e-12)
+        for (_b0, a0, _d0, q0), (b1, a1, d1, q1) in itertools.pairwise(chain):
+            if not any(q0 < q < q1 for q in late_seqs):
+                assert b1 == pytest.approx(a0, abs=1e-12)
             assert d1 == pytest.approx(a1 - b1, abs=1e-15)
-        assert chain[-1][1] == pytest.approx(got[agent][0], abs=1e-12)
+        if not any(q > chain[-1][-1] for q in late_seqs):
+            assert chain[-1][1] == pytest.approx(got[agent][0], abs=1e-12)
+    # A late event's record shows it at its own instant: its evidence after it, the score
+    # from that evidence before and after its own share, and the move between.
+    for rows in late.values():
+        for before, after, delta, r, s, w, v, _seq in rows:
+            x_r, x_s = w * (1 + v) / 2, w * (1 - v) / 2
+            assert after == pytest.approx((1 + r) / (2 + r + s), abs=1e-12)
+            assert before == pytest.approx((1 + r - x_r) / (2 + r - x_r + s - x_s), abs=1e-12)
+            assert delta == pytest.approx(after - before, abs=1e-15)
     # Trust moved: degrading agents end lower than the best ones.
     assert min(t for t, *_ in expected.values()) < 0.8 < max(t for t, *_ in expected.values())
     # The platform has the same scores and one audit record per event.

@@ -116,15 +116,15 @@ def test_appended_activity_with_late_events_is_written_back(platform: Platform) 
     """The issue's sequence: a history, two runs, an overlapping batch of activity, a run."""
     platform.run()
     # A second batch over the same period: most of its events are older than their agent's
-    # last applied one, so those agents are recomputed (their events renumbered).
+    # last applied one, so they arrive late and are added in closed form, nothing replayed.
     simulate(platform.engine, replace(HISTORY, seed=7, executions=3_000, users=5, hirings=30))
     outcome = platform.run()
-    assert outcome.materializations["marts/agent_trust"]["agents_recomputed"] > 0
+    assert outcome.materializations["marts/trust_events"]["late_events_applied"] > 1_000
+    assert outcome.materializations["marts/agent_trust"]["agents_recomputed"] == 0
     gap = disagreement(platform.engine, platform.warehouse)
     assert gap.records_missing == set()
     assert gap.scores_differing == {}
-    # The cost follows the change: only events the platform lacked were sent, not the whole
-    # history of every recomputed agent.
+    # The cost follows the change: only the new events were sent.
     writeback = outcome.materializations["platform/trust_records"]
     assert writeback["records_inserted"] > 0
     assert writeback["records_sent"] == writeback["records_inserted"]
@@ -156,7 +156,7 @@ def test_a_late_event_on_the_agent_numbered_last_is_written_back(platform: Platf
         "select trust_score from marts.agent_trust where agent_id = ?", [agent]
     )
     outcome = platform.run()
-    assert outcome.materializations["marts/agent_trust"]["agents_recomputed"] >= 1
+    assert outcome.materializations["marts/trust_events"]["late_events_applied"] == 1
     gap = disagreement(platform.engine, platform.warehouse)
     assert gap.none, gap
     with platform.engine.connect() as conn:
@@ -172,6 +172,45 @@ def test_a_late_event_on_the_agent_numbered_last_is_written_back(platform: Platf
     )
     assert after != before  # a 1-star review moved it, and the platform has the new score
     assert score == after[0][0]
+
+
+def test_late_reviews_decades_apart_recompute_their_agent_instead(platform: Platform) -> None:
+    """Late events spread over more than 900 half-lives would overflow the closed form's
+    scaled sums: their agent is recomputed from the earliest, and the state stays exact."""
+    (agent,) = platform.warehouse_query(
+        "select agent_id from marts.agent_trust order by event_count desc limit 1"
+    )[0]
+    last_at = platform.warehouse_query(
+        "select last_event_at from marts.agent_trust where agent_id = ?", [agent]
+    )[0][0]
+    svc = PlatformService(platform.engine)
+    with platform.engine.connect() as conn:
+        reviewers = (
+            conn.execute(
+                text(
+                    "SELECT id FROM users WHERE is_active AND id NOT IN"
+                    " (SELECT reviewer_id FROM agent_reviews WHERE agent_id = :a)"
+                    " ORDER BY id LIMIT 2"
+                ),
+                {"a": agent},
+            )
+            .scalars()
+            .all()
+        )
+    for reviewer, years in zip(reviewers, (20, 1), strict=True):
+        review = svc.review_agent(agent, reviewer, 1)
+        with platform.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE agent_reviews SET created_at = :t WHERE id = :i"),
+                {"t": last_at - timedelta(days=365 * years), "i": review.id},
+            )
+    outcome = platform.run()
+    assert outcome.materializations["marts/agent_trust"]["agents_recomputed"] == 1
+    assert outcome.materializations["marts/trust_events"]["late_events_applied"] == 0
+    assert disagreement(platform.engine, platform.warehouse).none
+    with connect_working(platform.warehouse) as con:
+        matches, _agents, worst = recompute_matches(con, TrustParameters())
+    assert matches, worst
 
 
 def test_a_parameter_change_rewrites_every_score_and_writes_the_new_version(

@@ -1,4 +1,4 @@
--- After recompute_start.sql and 06_apply.sql: how far the stored state is from the full
+-- After recompute_start.sql: how far the stored state is from the full
 -- recompute (agents compared, largest absolute difference of trust, R and S), then the
 -- recompute's temporary tables dropped.
 -- Inputs: _trust_end (temp), marts.agent_trust.
@@ -11,9 +11,5 @@ select count(*) as agents,
 from _trust_end as e
 left join marts.agent_trust as a using (agent_id);
 
-drop table _trust_applied;
 drop table _trust_end;
-drop table _trust_batch;
-drop table _trust_start;
-drop table _trust_pending;
 drop table _trust_source;
