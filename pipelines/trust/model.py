@@ -170,18 +170,24 @@ def _update_trust(
             "select agent_id, cut_at from _trust_recompute"
         )
         build_source(con, params, since)
-    _step(
-        con,
-        "03_late_events",
-        version=version,
-        half_life_seconds=params.half_life_seconds,
-        first_seq=next_seq(con),
-        run_at=run_at,
-    )
-    late = int(_scalar(con, "select coalesce(sum(events), 0) from _trust_late_end") or 0)
-    applied = late
-    changed = {r[0] for r in con.execute("select agent_id from _trust_late_end").fetchall()}
-    con.execute("drop table _trust_late_end")
+    late, applied, changed = 0, 0, set()
+    # Only when some agent has a state to be late against (never in a first run). DuckDB 2.0.0
+    # answered count(*) and max(seq) of marts.trust_events with 0 and NULL for the rest of the
+    # run after this step inserted no rows ahead of step 7's two million in one transaction
+    # (the rows were there: ORDER BY seq found them), so the write-back sent nothing.
+    if _scalar(con, "select count(*) from marts.agent_trust where last_event_at is not null"):
+        _step(
+            con,
+            "03_late_events",
+            version=version,
+            half_life_seconds=params.half_life_seconds,
+            first_seq=next_seq(con),
+            run_at=run_at,
+        )
+        late = int(_scalar(con, "select coalesce(sum(events), 0) from _trust_late_end") or 0)
+        applied = late
+        changed = {r[0] for r in con.execute("select agent_id from _trust_late_end").fetchall()}
+        con.execute("drop table _trust_late_end")
     _step(con, "03_pending", cursor=read_cursor(con), version=version, run_at=run_at)
     # Usually one pass; a history spanning more than MAX_HALF_LIVES_PER_BATCH half-lives is
     # applied in consecutive slices, each starting from the state the previous one left.
@@ -231,7 +237,8 @@ def recompute_matches(
     (``recompute_start.sql``: a different computation from the incremental path, into temp
     tables only) and compare with the stored state.
 
-    Returns (matches, agents compared, largest absolute trust difference).
+    Returns (matches, agents compared, largest absolute trust difference); R and S are
+    compared relative to their size (``tolerance`` times max(1, |R|)).
     """
     build_source(con, params, since=None)
     _step(con, "recompute_start", half_life_seconds=params.half_life_seconds)
