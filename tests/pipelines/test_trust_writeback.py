@@ -130,28 +130,43 @@ def test_appended_activity_with_late_events_is_written_back(platform: Platform) 
     assert writeback["records_sent"] == writeback["records_inserted"]
 
 
+def late_reviews(platform: Platform, agent: int, ages: list[timedelta]) -> list[int]:
+    """One 1-star review of ``agent`` per age, each by a user who has not reviewed it yet and
+    dated that long before the agent's last applied event; their ids."""
+    last_at = platform.warehouse_query(
+        "select last_event_at from marts.agent_trust where agent_id = ?", [agent]
+    )[0][0]
+    with platform.engine.connect() as conn:
+        reviewers = (
+            conn.execute(
+                text(
+                    "SELECT id FROM users WHERE is_active AND id NOT IN"
+                    " (SELECT reviewer_id FROM agent_reviews WHERE agent_id = :a)"
+                    " ORDER BY id LIMIT :n"
+                ),
+                {"a": agent, "n": len(ages)},
+            )
+            .scalars()
+            .all()
+        )
+    svc = PlatformService(platform.engine)
+    ids = []
+    for reviewer, age in zip(reviewers, ages, strict=True):
+        review = svc.review_agent(agent, reviewer, 1)
+        with platform.engine.begin() as conn:
+            conn.execute(
+                text("UPDATE agent_reviews SET created_at = :t WHERE id = :i"),
+                {"t": last_at - age, "i": review.id},
+            )
+        ids.append(review.id)
+    return ids
+
+
 def test_a_late_event_on_the_agent_numbered_last_is_written_back(platform: Platform) -> None:
     (agent,) = platform.warehouse_query(
         "select agent_id from marts.trust_events order by seq desc limit 1"
     )[0]
-    last_at = platform.warehouse_query(
-        "select last_event_at from marts.agent_trust where agent_id = ?", [agent]
-    )[0][0]
-    svc = PlatformService(platform.engine)
-    with platform.engine.begin() as conn:
-        reviewer = conn.execute(
-            text(
-                "SELECT id FROM users WHERE is_active AND id NOT IN"
-                " (SELECT reviewer_id FROM agent_reviews WHERE agent_id = :a) ORDER BY id LIMIT 1"
-            ),
-            {"a": agent},
-        ).scalar_one()
-    review = svc.review_agent(agent, reviewer, 1)
-    with platform.engine.begin() as conn:  # dated before the agent's last applied event
-        conn.execute(
-            text("UPDATE agent_reviews SET created_at = :t WHERE id = :i"),
-            {"t": last_at - timedelta(days=2), "i": review.id},
-        )
+    (review_id,) = late_reviews(platform, agent, [timedelta(days=2)])
     before = platform.warehouse_query(
         "select trust_score from marts.agent_trust where agent_id = ?", [agent]
     )
@@ -161,7 +176,7 @@ def test_a_late_event_on_the_agent_numbered_last_is_written_back(platform: Platf
     assert gap.none, gap
     with platform.engine.connect() as conn:
         written = conn.execute(
-            text("SELECT count(*) FROM trust_records WHERE review_id = :r"), {"r": review.id}
+            text("SELECT count(*) FROM trust_records WHERE review_id = :r"), {"r": review_id}
         ).scalar_one()
         score = conn.execute(
             text("SELECT trust_score FROM agents WHERE id = :a"), {"a": agent}
@@ -180,30 +195,7 @@ def test_late_reviews_decades_apart_recompute_their_agent_instead(platform: Plat
     (agent,) = platform.warehouse_query(
         "select agent_id from marts.agent_trust order by event_count desc limit 1"
     )[0]
-    last_at = platform.warehouse_query(
-        "select last_event_at from marts.agent_trust where agent_id = ?", [agent]
-    )[0][0]
-    svc = PlatformService(platform.engine)
-    with platform.engine.connect() as conn:
-        reviewers = (
-            conn.execute(
-                text(
-                    "SELECT id FROM users WHERE is_active AND id NOT IN"
-                    " (SELECT reviewer_id FROM agent_reviews WHERE agent_id = :a)"
-                    " ORDER BY id LIMIT 2"
-                ),
-                {"a": agent},
-            )
-            .scalars()
-            .all()
-        )
-    for reviewer, years in zip(reviewers, (20, 1), strict=True):
-        review = svc.review_agent(agent, reviewer, 1)
-        with platform.engine.begin() as conn:
-            conn.execute(
-                text("UPDATE agent_reviews SET created_at = :t WHERE id = :i"),
-                {"t": last_at - timedelta(days=365 * years), "i": review.id},
-            )
+    late_reviews(platform, agent, [timedelta(days=365 * 20), timedelta(days=365)])
     outcome = platform.run()
     assert outcome.materializations["marts/agent_trust"]["agents_recomputed"] == 1
     assert outcome.materializations["marts/trust_events"]["late_events_applied"] == 0
