@@ -46,12 +46,10 @@ soak: setup
 dagster: setup
 	DAGSTER_HOME=$(CURDIR)/dagster_home $(BIN)/dagster dev -w workspace.yaml
 
-# The analyst's shell: the DuckDB CLI (from PyPI, into .venv) on the published warehouse,
-# read-only, so it never blocks the pipeline and the pipeline never blocks it.
-WAREHOUSE_PATH ?= data/warehouse.duckdb
+# The analyst's shell: the DuckDB CLI (from PyPI, into .venv) on the published snapshot of the
+# warehouse, read-only, so it never blocks the pipeline and the pipeline never blocks it.
 sql: setup
-	@test -f "$(WAREHOUSE_PATH)" || { echo "no warehouse at $(WAREHOUSE_PATH): run 'make demo' (or agenthub pipeline run) first"; exit 1; }
-	$(BIN)/duckdb -readonly "$(WAREHOUSE_PATH)"
+	$(BIN)/agenthub sql
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

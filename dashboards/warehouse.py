@@ -1,19 +1,20 @@
 """The published warehouse as the dashboards read it: the snapshot, the cached query, and
 whether the pages can render. What each page reads is in ``dashboards/queries/<page>.py``.
 
-Readers never see a lock (README): the pipeline and the maintenance job work in their own
-file and publish it by renaming it over ``WAREHOUSE_PATH``. This module opens that path read
-only; a connection keeps reading the snapshot it opened even when a newer one is renamed over
-it, so a page that is rendering during a publish finishes on the old snapshot.
+Readers never wait (README): the warehouse is a DuckLake, and every pipeline or maintenance
+run records the snapshot it ends on as the published one (``ops.published_snapshots``). Each
+rerun asks the catalog which snapshot is published (:func:`snapshot`, one small query on a
+long-lived read-only attach), and the pages query the lake attached read-only *at that
+snapshot*: a page rendering during a run sees the previous run whole, never half of one.
 
-Results are cached with ``st.cache_data`` keyed on the published file's modification time
+Results are cached with ``st.cache_data`` keyed on the published snapshot's id
 (:class:`Snapshot`): new data shows on the next rerun after a publish, without a restart, and
-an unchanged file is never queried twice for the same figures. All SQL is fixed text with
+an unchanged snapshot is never queried twice for the same figures. All SQL is fixed text with
 bound parameters; values a user picks (dates, agent ids, a metric name) are only ever bound.
 
 The pages only select and filter: every figure is a column of a mart, or, where it depends on
 the filter (a period, an agent), a table macro of ``sql/macros/`` that :func:`query` creates on
-the cursor before the SQL that calls it (macros never persist in the warehouse file).
+the cursor before the SQL that calls it (macros never persist in the warehouse).
 
 Outside a Streamlit server (tests, the concurrency test's reader processes, the bench) the
 caches still work, in memory.
@@ -21,18 +22,17 @@ caches still work, in memory.
 
 from __future__ import annotations
 
-import os
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import duckdb
 import pandas as pd
 import streamlit as st
 
 from pipelines.sql_files import create_macros
-
-DEFAULT_WAREHOUSE_PATH = "data/warehouse.duckdb"
+from pipelines.warehouse import extensions
+from pipelines.warehouse.lake import Lake, attach, newest_published, open_lake
 
 #: Relations and columns the pages read: a warehouse without them was built by an older
 #: version of the pipeline (or never finished a run) and gets a message, not a traceback.
@@ -65,55 +65,78 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 SOURCE_TABLES = ("agents", "users", "hirings", "executions", "agent_reviews", "agent_metrics")
 
 
-def warehouse_path() -> Path:
-    """The published warehouse (``WAREHOUSE_PATH``, default ``data/warehouse.duckdb``)."""
-    return Path(os.environ.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH))
+def warehouse_lake() -> Lake:
+    """The warehouse (``WAREHOUSE_CATALOG``, ``WAREHOUSE_DATA_PATH``; defaults under data/)."""
+    return Lake.from_env()
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One published version of the warehouse: its path and modification time (the cache key)."""
+    """One published snapshot of the warehouse: the lake, the snapshot id (the cache key) and
+    when it was published."""
 
-    path: str
-    mtime_ns: int
+    catalog: str
+    data_path: str
+    snapshot_id: int
+    published_at: datetime
 
     @property
-    def published_at(self) -> datetime:
-        """When it was published (UTC, naive like the warehouse's timestamps)."""
-        return datetime.utcfromtimestamp(self.mtime_ns / 1e9)
+    def lake(self) -> Lake:
+        """The lake the snapshot belongs to."""
+        return Lake(self.catalog, self.data_path)
+
+    @property
+    def path(self) -> str:
+        """The catalog, for messages (never a password)."""
+        return self.lake.name
 
 
-def snapshot(path: Path | None = None) -> Snapshot | None:
-    """The current published snapshot, or None when there is no file."""
-    path = path or warehouse_path()
-    try:
-        return Snapshot(str(path.resolve()), path.stat().st_mtime_ns)
-    except FileNotFoundError:
+_probe_lock = threading.Lock()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _probe(catalog: str, data_path: str) -> duckdb.DuckDBPyConnection:
+    """A long-lived read-only attach of the catalog, unpinned, that only ever asks which
+    snapshot is published (one query per rerun; attaching anew would cost ~0.2 s)."""
+    lake = Lake(catalog, data_path)
+    con = extensions.connect(catalog="postgres" if lake.postgres else "sqlite")
+    attach(con, lake, alias="latest", read_only=True)
+    return con
+
+
+def snapshot(lake: Lake | None = None) -> Snapshot | None:
+    """The current published snapshot, or None when nothing was published yet."""
+    lake = lake or warehouse_lake()
+    if not lake.exists():
         return None
+    with _probe_lock:  # one probe connection, shared by the sessions' threads
+        try:
+            found = newest_published(_probe(lake.catalog, lake.data_path), "latest")
+        except duckdb.Error:
+            _probe.clear()  # a catalog replaced under us: attach again next time
+            raise
+    if found is None:
+        return None
+    return Snapshot(lake.catalog, lake.data_path, found[0], found[1])
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
-def _connection(path: str, mtime_ns: int) -> duckdb.DuckDBPyConnection:
-    """One read-only connection per snapshot, shared by the sessions (each query takes its own
-    cursor). Two entries: a page still rendering on the previous snapshot keeps working; the
-    older connection is closed when evicted, so its file is freed.
-
-    The file is ATTACHed to a fresh in-memory database rather than opened with
-    ``duckdb.connect(path)``: DuckDB caches one database instance per path in a process, so a
-    second connect while the first is open returns the *old* snapshot after a publish has
-    renamed a new file over the path (duckdb/duckdb#15912). The attach happens after the
-    snapshot's stat, so what it reads is never older than its cache key.
-    """
-    con = duckdb.connect()
-    con.execute(f"attach '{path.replace(chr(39), chr(39) * 2)}' as warehouse (read_only)")
-    return con
+def _connection(catalog: str, data_path: str, snapshot_id: int) -> duckdb.DuckDBPyConnection:
+    """One read-only connection per published snapshot, shared by the sessions (each query
+    takes its own cursor). Two entries: a page still rendering on the previous snapshot keeps
+    working; the older connection is closed when evicted."""
+    return open_lake(Lake(catalog, data_path), read_only=True, snapshot=snapshot_id)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _query(
-    path: str, mtime_ns: int, sql: str, params: tuple[tuple[str, object], ...]
+    catalog: str,
+    data_path: str,
+    snapshot_id: int,
+    sql: str,
+    params: tuple[tuple[str, object], ...],
 ) -> pd.DataFrame:
-    with _connection(path, mtime_ns).cursor() as cur:
+    with _connection(catalog, data_path, snapshot_id).cursor() as cur:
         cur.execute("use warehouse")  # a cursor starts in the in-memory default database
         create_macros(cur, sql)  # temporary, so per cursor: ~0.5 ms each, on a cache miss
         return cur.execute(sql, {k: list(v) if isinstance(v, tuple) else v for k, v in params}).df()
@@ -123,7 +146,7 @@ def query(snap: Snapshot, sql: str, **params: object) -> pd.DataFrame:
     """Run fixed ``sql`` with its ``$name`` parameters bound from ``params``; cached per
     snapshot (lists are bound as DuckDB lists)."""
     bound = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
-    return _query(snap.path, snap.mtime_ns, sql, bound)
+    return _query(snap.catalog, snap.data_path, snap.snapshot_id, sql, bound)
 
 
 # --- What the warehouse holds ---------------------------------------------------------------
@@ -151,7 +174,7 @@ def state(snap: Snapshot | None) -> WarehouseState:
     if snap is None:
         return WarehouseState(
             "missing",
-            f"There is no published warehouse at `{warehouse_path()}` yet. Run the pipeline "
+            f"There is no published warehouse at `{warehouse_lake().name}` yet. Run the pipeline "
             f"first: `{RUN_FIRST}` (or `make demo` for a simulated platform).",
         )
     try:
@@ -164,7 +187,7 @@ def state(snap: Snapshot | None) -> WarehouseState:
     except duckdb.Error as error:
         return WarehouseState(
             "unreadable",
-            f"The file at `{snap.path}` is not a readable DuckDB warehouse ({error}). "
+            f"The warehouse at `{snap.path}` is not readable ({error}). "
             f"Run the pipeline to publish it again: `{RUN_FIRST}`.",
         )
     have = columns.groupby("relation")["column_name"].agg(set).to_dict()
@@ -216,7 +239,7 @@ class Freshness:
 
 
 def freshness(snap: Snapshot) -> Freshness:
-    """Publish time (the file's) and the newest platform row ingested (ops.watermarks)."""
+    """Publish time (the run's record) and the newest platform row ingested (ops.watermarks)."""
     newest = query(
         snap,
         "select max(updated_at) as newest from ops.watermarks"

@@ -16,7 +16,7 @@ import os
 import typer
 from rich.table import Table
 
-from pipelines.warehouse.resource import DEFAULT_WAREHOUSE_PATH
+from pipelines.warehouse.lake import Lake
 from platform_core.cli import console, db_app, setting_failed, simulate_cmd
 from platform_core.config import SettingError
 
@@ -158,7 +158,7 @@ def checks_run(verbose: bool = VerboseOption) -> None:
 def pipeline_run(verbose: bool = VerboseOption) -> None:
     """Bring the warehouse up to date and publish it (the schedule's and sensors' jobs).
 
-    Reads PLATFORM_DATABASE_URL and WAREHOUSE_PATH like the Dagster code location does; with
+    Reads PLATFORM_DATABASE_URL and WAREHOUSE_CATALOG like the Dagster code location does; with
     DAGSTER_HOME set, the runs are recorded there and show in the Dagster UI.
     """
     # Imported here, so `agenthub db` and `agenthub simulate` start without loading Dagster.
@@ -197,8 +197,7 @@ def pipeline_run(verbose: bool = VerboseOption) -> None:
     if not outcome.success:
         console.print("The published warehouse was left as it was.")
         raise _fail(outcome.failures, verbose=verbose)
-    warehouse = os.environ.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH)
-    console.print(f"published {warehouse}")
+    console.print(f"published {outcome.published or 'the warehouse'} of {Lake.from_env().name}")
 
 
 @app.command("demo")
@@ -237,7 +236,7 @@ def dashboard(
         "localhost", "--address", help="Interface to bind (0.0.0.0 to serve other machines)."
     ),
 ) -> None:
-    """Start the Streamlit dashboards on the published warehouse (WAREHOUSE_PATH), read only.
+    """Start the Streamlit dashboards on the published warehouse (WAREHOUSE_CATALOG), read only.
 
     The same app as `streamlit run dashboards/app.py`; it runs until interrupted (Ctrl-C).
     """
@@ -249,7 +248,7 @@ def dashboard(
     spec = find_spec("dashboards")
     assert spec is not None and spec.origin is not None, "the dashboards package is not installed"
     app_file = Path(spec.origin).parent / "app.py"
-    warehouse = os.environ.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH)
+    warehouse = Lake.from_env().name
     if not 0 < port < 65536:
         raise typer.BadParameter(f"{port} is not a TCP port", param_hint="--port")
     console.print(
@@ -274,3 +273,41 @@ def dashboard(
 
 if __name__ == "__main__":
     app()
+
+
+@app.command("sql")
+def sql(
+    command: str = typer.Option(
+        None, "-c", "--command", help="Run this one query, print the result and exit."
+    ),
+    output: str = typer.Option(
+        "table", "--format", help="Output of -c: table, csv or json (a header line, then rows)."
+    ),
+    snapshot: int = typer.Option(
+        None, "--snapshot", min=0, help="Read this earlier snapshot instead (time travel)."
+    ),
+) -> None:
+    """The DuckDB shell on the published warehouse, read-only (WAREHOUSE_CATALOG).
+
+    It never waits for a pipeline run and never holds one up. Example queries are in
+    sql/examples/ (`.read sql/examples/top_agents.sql`); `--snapshot N` reads the warehouse
+    as an earlier run published it (the snapshots are in ops.published_snapshots).
+    """
+    import subprocess
+
+    from pipelines.sql_shell import FORMATS, shell_command
+    from pipelines.warehouse.lake import NotPublished
+
+    if output not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    try:
+        argv = shell_command(Lake.from_env(), query=command, fmt=output, snapshot=snapshot)
+    except NotPublished as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if command is None:
+        os.execv(argv[0], argv)  # become the shell: Ctrl-C and the terminal are its own
+    done = subprocess.run(argv, check=False, capture_output=True, text=True)
+    typer.echo(done.stdout, nl=False)
+    typer.echo(done.stderr, nl=False, err=True)
+    raise typer.Exit(done.returncode)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from pipelines.warehouse.resource import DEFAULT_WAREHOUSE_PATH
+from pipelines.warehouse.lake import Lake
 from platform_core import migrate
 from platform_core.config import database_url
 from platform_core.connect import open_platform, parse_platform_url
@@ -123,7 +123,7 @@ def dagster_home() -> str | None:
 def next_steps(seconds: float, first: bool) -> str:
     """What to open now: the Dagster UI, the dashboards and the analyst's shell (Rich markup,
     one short line each so that nothing wraps in an 80-column terminal or a CI log)."""
-    warehouse = os.environ.get("WAREHOUSE_PATH", DEFAULT_WAREHOUSE_PATH)
+    warehouse = Lake.from_env().name
     return "\n".join(
         [
             "",
@@ -135,7 +135,7 @@ def next_steps(seconds: float, first: bool) -> str:
             "[bold]Dashboards[/bold]: overview, agents, trust, metrics, maintenance, quality",
             "    .venv/bin/agenthub dashboard    http://localhost:8501",
             "[bold]SQL[/bold]: DuckDB shell, read only; example queries in sql/examples/",
-            f"    .venv/bin/duckdb -readonly {warehouse}",
+            "    make sql                        (or .venv/bin/agenthub sql -c 'QUERY')",
             "",
             "`make demo` again adds a little activity and updates everything incrementally.",
         ]

@@ -42,6 +42,12 @@ class PipelineRun:
     failures: list[Failure] = field(default_factory=list)
     touched_days: list[str] = field(default_factory=list)
 
+    @property
+    def published(self) -> str | None:
+        """``snapshot N``: what the last publish recorded (None: no publish succeeded)."""
+        meta = self.materializations.get(PUBLISHED.to_user_string(), {})
+        return f"snapshot {meta['snapshot']}" if "snapshot" in meta else None
+
     def absorb(self, result: dg.ExecuteInProcessResult) -> None:
         """Add one job result."""
         self.success = self.success and result.success

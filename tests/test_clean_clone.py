@@ -14,8 +14,9 @@ import textwrap
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
+
+from pipelines.warehouse.lake import open_published
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERVIEW = textwrap.dedent(
@@ -54,15 +55,15 @@ def test_a_clean_clone_runs_the_main_command_and_shows_the_overview(tmp_path: Pa
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("PLATFORM_DATABASE_URL", "WAREHOUSE_PATH", "ARCHIVE_DIR", "VIRTUAL_ENV")
+        if k not in ("PLATFORM_DATABASE_URL", "WAREHOUSE_CATALOG", "ARCHIVE_DIR", "VIRTUAL_ENV")
     }
     env["DAGSTER_HOME"] = str(clone / "dagster_home")
 
     out, first = make(clone, "demo", env)
     print(f"make demo from a clean clone: {first:.0f} s")
     assert "Ready in" in out and "http://localhost:8501" in out and "http://localhost:3000" in out
-    warehouse = clone / "data" / "warehouse.duckdb"
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    warehouse = clone / "data" / "warehouse.sqlite"
+    with open_published(warehouse) as con:
         executions = con.execute("select count(*) from marts.executions_all").fetchone()[0]
         archived = con.execute(
             "select sum(rows) from marts.archive_months where table_name = 'executions'"
@@ -75,7 +76,7 @@ def test_a_clean_clone_runs_the_main_command_and_shows_the_overview(tmp_path: Pa
     overview = subprocess.run(
         [str(clone / ".venv" / "bin" / "python"), "-c", OVERVIEW],
         cwd=clone,
-        env={**env, "WAREHOUSE_PATH": str(warehouse)},
+        env={**env, "WAREHOUSE_CATALOG": str(warehouse)},
         capture_output=True,
         text=True,
         timeout=300,
@@ -85,7 +86,7 @@ def test_a_clean_clone_runs_the_main_command_and_shows_the_overview(tmp_path: Pa
     out, again = make(clone, "demo", env)
     print(f"make demo again: {again:.0f} s")
     assert "Updated in" in out
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_published(warehouse) as con:
         more, marked = con.execute(
             "select count(*), count(*) filter (where is_archived) from marts.executions_all"
         ).fetchone()

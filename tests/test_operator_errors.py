@@ -31,7 +31,7 @@ PASSWORD = "s3cret-pw"
 MAX_LINES = 20
 SETTINGS = (
     "PLATFORM_DATABASE_URL",
-    "WAREHOUSE_PATH",
+    "WAREHOUSE_CATALOG",
     "ARCHIVE_DIR",
     "WAREHOUSE_MEMORY_LIMIT",
     "WAREHOUSE_MARTS_MEMORY_LIMIT",
@@ -139,9 +139,9 @@ def platform(folder: Path) -> dict[str, str]:
 
 #: (variable, value, what the message says); the resources check these when a run starts.
 BAD_SETTINGS = [
-    ("WAREHOUSE_PATH", "no/such/folder/wh.duckdb", "does not exist"),
-    ("WAREHOUSE_PATH", "data", "is a folder"),
-    ("WAREHOUSE_PATH", "notes.txt", "is not a DuckDB database"),
+    ("WAREHOUSE_CATALOG", "no/such/folder/wh.duckdb", "does not exist"),
+    ("WAREHOUSE_CATALOG", "data", "is a folder"),
+    ("WAREHOUSE_CATALOG", "notes.txt", "is not a DuckDB database"),
     ("WAREHOUSE_MEMORY_LIMIT", "1 gigabyte", "is not a size"),
     ("WAREHOUSE_MARTS_MEMORY_LIMIT", "16MB", "too small"),
     ("ARCHIVE_DIR", "no/such/folder/archive", "exists"),
@@ -155,7 +155,7 @@ BAD_SETTINGS = [
 def _resource_for(variable: str, value: str) -> dg.ConfigurableResource:
     """The resource that reads ``variable``, built with ``value`` as the run would."""
     fields = {
-        "WAREHOUSE_PATH": (Warehouse, "path"),
+        "WAREHOUSE_CATALOG": (Warehouse, "path"),
         "WAREHOUSE_MEMORY_LIMIT": (Warehouse, "memory_limit"),
         "WAREHOUSE_MARTS_MEMORY_LIMIT": (Warehouse, "marts_memory_limit"),
         "ARCHIVE_DIR": (Maintenance, "archive_dir"),
@@ -184,7 +184,7 @@ def test_every_setting_is_refused_when_a_run_starts(
 @pytest.mark.parametrize(
     ("command", "variable", "value", "says"),
     [
-        (["pipeline", "run"], "WAREHOUSE_PATH", "no/such/folder/wh.duckdb", "does not exist"),
+        (["pipeline", "run"], "WAREHOUSE_CATALOG", "no/such/folder/wh.duckdb", "does not exist"),
         (["maintenance", "run"], "ARCHIVE_DIR", "notes.txt", "is a file"),
     ],
 )

@@ -8,7 +8,7 @@ pipeline when more than ``INGEST_BACKLOG_THRESHOLD`` did (default 10,000).
 
 Cheap by construction: the count stops at threshold + 1 rows (``LIMIT`` inside the count,
 over the ``(updated_at, id)`` index the ingest reads by), so a backlog of ten million costs
-what a backlog of ten thousand does. The watermark is read from the published file, which no
+what a backlog of ten thousand does. The watermark is read from the published snapshot, which no
 writer ever locks (README, "Readers never see a lock").
 """
 
@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 from sqlalchemy import text
 
 from pipelines.ingest.resource import PlatformDatabase
+from pipelines.warehouse.lake import Lake, NotPublished, open_published
 from pipelines.warehouse.resource import Warehouse
 from platform_core.db import make_engine
 
@@ -53,18 +53,17 @@ def backlog_threshold() -> int:
     return value
 
 
-def published_watermark(published: Path) -> datetime | None:
-    """The executions watermark (newest ``updated_at`` ingested) of the published warehouse;
-    None when nothing was published yet. Attached to a fresh in-memory DuckDB and detached:
-    the sensor runs in a long-lived process, and DuckDB would otherwise keep serving an old
-    snapshot of the path (duckdb/duckdb#15912)."""
-    if not published.exists():
-        return None
-    con = duckdb.connect()
+def published_watermark(lake: Lake) -> datetime | None:
+    """The executions watermark (newest ``updated_at`` ingested) of the published snapshot;
+    None when nothing was published yet. A fresh read-only attach each time: the sensor runs
+    in a long-lived process and must see each new publish."""
     try:
-        con.execute("attach ? as published (read_only)", [str(published)])
+        con = open_published(lake)
+    except NotPublished:
+        return None
+    try:
         row = con.execute(
-            "select updated_at from published.ops.watermarks where table_name = 'executions'"
+            "select updated_at from ops.watermarks where table_name = 'executions'"
         ).fetchone()
     except duckdb.CatalogException:
         return None  # published, but by a version without watermarks: everything is new
@@ -117,7 +116,7 @@ def backlog_sensor(job: dg.JobDefinition | dg.UnresolvedAssetJobDefinition) -> d
         )
         if active:
             return dg.SkipReason(f"a {job.name} run is queued or running")
-        watermark = published_watermark(warehouse.published_path)
+        watermark = published_watermark(warehouse.lake)
         backlog = executions_after(platform_db.url, watermark, threshold + 1)
         if backlog <= threshold:
             return dg.SkipReason(

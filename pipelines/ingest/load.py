@@ -30,6 +30,7 @@ import duckdb
 from pipelines.ingest.extract import SourceReader, Watermark
 from pipelines.ingest.tables import SourceTable
 from pipelines.sql_files import missing_relations, read_sql, run_model
+from pipelines.warehouse.upsert import replace_rows
 from platform_core.models import utcnow
 
 
@@ -57,12 +58,8 @@ class LoadResult:
 
 
 def _column_ddl(table: SourceTable, name: str, kind: str) -> str:
-    # JSON documents are long and unique per row, so DuckDB's default string compression
-    # (dictionary + FSST, chosen after analysing every segment) buys little for its CPU.
-    # Forcing ZSTD on them made the 5M-execution full load ~10% faster and its file smaller
-    # (341 -> ~320 MB, bench/ingest.py); short, repetitive strings keep the default.
-    compression = " USING COMPRESSION zstd" if name in table.json_columns else ""
-    return f'"{name}" {kind}{compression}'
+    # Compression is the lake's, per Parquet file (zstd: pipelines/warehouse/lake.py).
+    return f'"{name}" {kind}'
 
 
 def _raw_columns_ddl(table: SourceTable) -> str:
@@ -203,10 +200,7 @@ def load_table(
                 new_mark = since  # a lookback re-read never moves the watermark back
             con.execute("DROP TABLE _delta")
         if bound is not None:
-            con.execute(
-                "INSERT OR REPLACE INTO ops.capture_cursors VALUES (?, ?, ?)",
-                [table.name, bound, now],
-            )
+            replace_rows(con, "ops.capture_cursors", ["table_name"], [[table.name, bound, now]])
         restored = restore_archived(con, table, now)
         # A first load is the platform as it is: nothing to compare until a day has passed.
         deleted = (
@@ -215,9 +209,11 @@ def load_table(
             else None
         )
         if new_mark is not None:
-            con.execute(
-                "INSERT OR REPLACE INTO ops.watermarks VALUES (?, ?, ?, ?)",
-                [table.name, new_mark.updated_at, new_mark.last_id, now],
+            replace_rows(
+                con,
+                "ops.watermarks",
+                ["table_name"],
+                [[table.name, new_mark.updated_at, new_mark.last_id, now]],
             )
         # A full load read the whole table in one snapshot, so its row count is the source's;
         # otherwise the count ran on its own connection while this one loaded.
@@ -307,9 +303,8 @@ def remove_deleted(
     """
     run_model(con, "ops/platform_deletions.sql")
     if not compare:
-        con.execute(
-            "INSERT OR REPLACE INTO ops.watermarks VALUES (?, NULL, 0, ?)",
-            [f"deletions:{table.name}", now],
+        replace_rows(
+            con, "ops.watermarks", ["table_name"], [[f"deletions:{table.name}", None, 0, now]]
         )
         return 0
     day, agent, occurred = _TOUCHED_BY.get(table.name, ("null", "null", "null"))
@@ -334,9 +329,8 @@ def remove_deleted(
             " WHERE table_name = ? AND detected_at = ?)",
             [table.name, now],
         )
-    con.execute(
-        "INSERT OR REPLACE INTO ops.watermarks VALUES (?, NULL, ?, ?)",
-        [f"deletions:{table.name}", gone, now],
+    replace_rows(
+        con, "ops.watermarks", ["table_name"], [[f"deletions:{table.name}", None, gone, now]]
     )
     return int(gone)
 

@@ -55,6 +55,7 @@ from pipelines.maintenance.archive_specs import (
 )
 from pipelines.maintenance.batches import open_batches
 from pipelines.sql_files import missing_relations, run_model
+from pipelines.warehouse.upsert import replace_rows
 
 
 @dataclass
@@ -200,11 +201,13 @@ def _list_file(
     month = path.parent.name.removeprefix("month=")
     size = path.stat().st_size
     # Listed again (a rebuilt warehouse): its rows are not in raw until the next ingest.
-    con.execute(
-        "insert or replace into ops.archive_manifest (file, table_name, month, rows, min_id,"
-        " max_id, checksum, bytes, written_at, purged_at, in_raw)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, now(), case when ? then now() end, false)",
-        [relative, spec.table, month, rows, first, last, checksum, size, purged],
+    now = _now(con)
+    purged_at = now if purged else None
+    replace_rows(
+        con,
+        "ops.archive_manifest",
+        ["file"],
+        [[relative, spec.table, month, rows, first, last, checksum, size, now, purged_at, False]],
     )
     return rows, size
 
@@ -403,13 +406,16 @@ def _write_months(
     # their rows: after a power cut the manifest never names a file the disk lost.
     for folder in sorted(folders):
         _fsync(folder)
-    con.executemany(
-        "insert or replace into ops.archive_manifest (file, table_name, month, rows, min_id,"
-        " max_id, checksum, bytes, written_at, purged_at, in_raw)"
-        " values (?, ?, ?, ?, ?, ?, ?, ?, now(), null, true)",
-        manifest,
+    now = _now(con)
+    replace_rows(
+        con, "ops.archive_manifest", ["file"], [[*row, now, None, True] for row in manifest]
     )
     return files
+
+
+def _now(con: duckdb.DuckDBPyConnection) -> object:
+    """DuckDB's ``now()`` as the manifest stores it (a timestamp)."""
+    return con.execute("select now()::timestamp").fetchall()[0][0]
 
 
 def _fsync(path: Path) -> None:

@@ -18,6 +18,7 @@ import duckdb
 from pipelines.maintenance.counters import Drift
 from pipelines.maintenance.health import Orphans, TableHealth
 from pipelines.sql_files import run_model
+from pipelines.warehouse.upsert import replace_rows
 
 
 def _text(value: Any) -> str | None:
@@ -40,9 +41,11 @@ def record_run(
 ) -> None:
     """One ``ops.maintenance_runs`` row: what ``operation`` did (or would do)."""
     run_model(con, "ops/maintenance_runs.sql")
-    con.execute(
-        "insert or replace into ops.maintenance_runs values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, started, operation, dry_run, rows, bytes_, seconds, json.dumps(detail)],
+    replace_rows(
+        con,
+        "ops.maintenance_runs",
+        ["run_id", "operation"],
+        [[run_id, started, operation, dry_run, rows, bytes_, seconds, json.dumps(detail)]],
     )
 
 
@@ -52,8 +55,10 @@ def record_expired(
     """The hirings this run set to expired."""
     run_model(con, "ops/expired_hirings.sql")
     if hirings:
-        con.executemany(
-            "insert or replace into ops.expired_hirings values (?, ?, ?, ?, ?)",
+        replace_rows(
+            con,
+            "ops.expired_hirings",
+            ["hiring_id"],
             [[h.id, h.agent_id, h.user_id, h.expires_at, expired_at] for h in hirings],
         )
 
@@ -64,8 +69,10 @@ def record_drift(
     """The counters this run repaired."""
     run_model(con, "ops/counter_drift.sql")
     if drift:
-        con.executemany(
-            "insert or replace into ops.counter_drift values (?, ?, ?, ?, ?, ?, ?, ?)",
+        replace_rows(
+            con,
+            "ops.counter_drift",
+            ["run_id", "table_name", "row_id", "column_name"],
             [
                 [
                     run_id,
@@ -87,8 +94,10 @@ def record_orphans(
 ) -> None:
     """Every relation checked, orphans or not."""
     run_model(con, "ops/orphans.sql")
-    con.executemany(
-        "insert or replace into ops.orphans values (?, ?, ?, ?, ?, ?, ?, ?)",
+    replace_rows(
+        con,
+        "ops.orphans",
+        ["run_id", "relation"],
         [
             [
                 run_id,
@@ -142,10 +151,7 @@ def record_health(
                 growth,
             ]
         )
-    con.executemany(
-        "insert or replace into ops.table_health values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    replace_rows(con, "ops.table_health", ["run_id", "table_name"], rows)
 
 
 def rebuild_archive_months(

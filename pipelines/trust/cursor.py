@@ -16,6 +16,7 @@ from datetime import datetime
 import duckdb
 
 from pipelines.sql_files import run_model
+from pipelines.warehouse.upsert import replace_rows
 
 CURSOR_NAME = "trust_writeback"
 #: The trust model's own cursor: the newest ``intermediate.executions_all.changed_at`` it has
@@ -40,14 +41,8 @@ def read_cursor(con: duckdb.DuckDBPyConnection) -> int:
 
 def advance_cursor(con: duckdb.DuckDBPyConnection, seq: int, at: datetime) -> None:
     """Record that every event up to ``seq`` is on the platform (never moves backwards)."""
-    con.execute(
-        """
-        insert into ops.watermarks values (?, null, ?, ?)
-        on conflict (table_name) do update
-        set last_id = greatest(ops.watermarks.last_id, excluded.last_id),
-            advanced_at = excluded.advanced_at
-        """,
-        [CURSOR_NAME, seq, at],
+    replace_rows(
+        con, "ops.watermarks", ["table_name"], [[CURSOR_NAME, None, max(seq, read_cursor(con)), at]]
     )
 
 

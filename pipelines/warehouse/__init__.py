@@ -1,1 +1,1 @@
-"""The DuckDB warehouse: the pipeline's private working file and its published snapshot."""
+"""The warehouse: a DuckLake the pipeline writes and readers open at its published snapshot."""

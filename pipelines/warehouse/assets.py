@@ -21,24 +21,27 @@ def build_published_warehouse(upstream: Iterable[dg.AssetKey]) -> dg.AssetsDefin
         deps=sorted(upstream, key=lambda k: k.to_user_string()),
         kinds={"duckdb"},
         description=(
-            "Atomically publishes the pipeline's working DuckDB file to WAREHOUSE_PATH, the "
-            "file dashboards and analysts open read-only: readers see the previous snapshot "
-            "or this one, never a lock or a partial write. Runs only when every upstream asset "
-            "succeeded."
+            "Records the DuckLake snapshot this run ends on as the published one: dashboards "
+            "and analysts attach the warehouse read-only at that snapshot, so they see the "
+            "previous run or this one, never half a run, and never wait. With WAREHOUSE_PATH "
+            "set, also exports the snapshot to that DuckDB file. Runs only when every upstream "
+            "asset succeeded."
         ),
     )
     def published_warehouse(
         context: dg.AssetExecutionContext, warehouse: Warehouse
     ) -> dg.MaterializeResult:
-        """Copy, fsync and rename the working file over the published path."""
-        published = warehouse.publish()
-        context.log.info(f"published {published.bytes:,} bytes to {published.path}")
-        return dg.MaterializeResult(
-            metadata={
-                "path": dg.MetadataValue.path(str(published.path)),
-                "bytes": dg.MetadataValue.int(published.bytes),
-                "duration_s": dg.MetadataValue.float(round(published.seconds, 3)),
-            }
-        )
+        """Record the run's last snapshot as published (and export it when asked)."""
+        published = warehouse.publish(f"run {context.run_id}")
+        context.log.info(f"published snapshot {published.snapshot} of {warehouse.lake.name}")
+        metadata: dict[str, dg.MetadataValue] = {
+            "snapshot": dg.MetadataValue.int(published.snapshot),
+            "catalog": dg.MetadataValue.text(warehouse.lake.name),
+            "duration_s": dg.MetadataValue.float(round(published.seconds, 3)),
+        }
+        if published.export is not None:
+            metadata["export"] = dg.MetadataValue.path(str(published.export))
+            metadata["export_bytes"] = dg.MetadataValue.int(published.export_bytes)
+        return dg.MaterializeResult(metadata=metadata)
 
     return published_warehouse

@@ -1,24 +1,21 @@
-"""The working file the pipeline writes, and the atomic publish readers rely on.
+"""How the pipeline writes the warehouse and publishes it; the optional export file.
 
-DuckDB allows one writing process per file, and a reader opening a file that a writer holds
-fails with "Could not set lock on file". So readers (dashboards, analysts) only ever open the
-published file at ``WAREHOUSE_PATH``, read-only; the pipeline writes a private working file
-beside it and, at the end of each successful run, publishes it: checkpoint and close the
-working file, copy it to a temporary name in the same folder, fsync, and ``os.replace`` it over
-the published path. A reader opening the path gets the old snapshot or the new one, never a
-lock or a half-written file (rename within a folder is atomic on POSIX).
+The warehouse is a DuckLake (:mod:`pipelines.warehouse.lake`). A run opens it read-write
+through :func:`open_working`, holding the writer lock for the run, and at its end
+:func:`publish` records the snapshot its commits end on as the one readers open. Nothing is
+copied: readers attach the catalog at that snapshot.
 
-The working file, and so the published copy, is written in DuckDB 1.4's storage format
-(``STORAGE_VERSION``): analysts open the warehouse with whatever DuckDB they have, and DuckDB
-2.0's own format (version 69) opens in no 1.x client, the DuckDB CLI on PyPI included.
+Clients that cannot load the DuckLake extension (DuckDB older than 1.5.5, BI tools) read an
+export instead: when ``WAREHOUSE_PATH`` is set, each publish also writes the published
+snapshot to that single DuckDB file, in DuckDB 1.4's storage format so every client since
+1.4 opens it, by writing a temporary file beside it and renaming it over the path (a reader
+opening the path gets the old export or the new one, never a half-written file).
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,10 +24,19 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.sql_files import run_model
+from pipelines.warehouse.lake import (
+    SCHEMAS,
+    Lake,
+    WriterLock,
+    lock_timeout,
+    open_lake,
+    open_published,
+    record_published,
+)
 from platform_core.config import SettingError
 
-SCHEMAS = ("raw", "staging", "intermediate", "marts", "ops")
+__all__ = ["SCHEMAS", "Working", "connect_working", "open_working", "publish"]
+
 #: The maintenance job's reports: ``ops`` tables read as ``marts`` views of the same name.
 MAINTENANCE_REPORTS = (
     "maintenance_runs",
@@ -41,169 +47,76 @@ MAINTENANCE_REPORTS = (
     "expired_hirings",
 )
 
-#: The storage format of the warehouse files: DuckDB 1.4 and every newer client read it.
+#: The storage format of the export file: DuckDB 1.4 and every newer client read it.
 STORAGE_VERSION = "v1.4.0"
 
 
-def working_path(published: Path) -> Path:
-    """The pipeline's private file beside the published one: ``x.duckdb`` -> ``x.work.duckdb``."""
-    return published.with_name(f"{published.stem}.work{published.suffix or '.duckdb'}")
-
-
-#: Freed DuckDB blocks kept for reuse (see connect_working).
+#: Freed DuckDB blocks kept for reuse (see open_working).
 BLOCK_ALLOCATOR_MEMORY = "256MB"
+
+
+@dataclass
+class Working:
+    """A run's read-write connection to the warehouse, and the writer lock it holds."""
+
+    con: duckdb.DuckDBPyConnection
+    lock: WriterLock
+
+    def close(self) -> None:
+        """Close the connection, then let the next run in."""
+        try:
+            self.con.close()
+        finally:
+            self.lock.release()
 
 
 @contextmanager
 def connect_working(
-    published: Path, *, memory_limit: str = "128MB", threads: int = 2
+    lake: Lake | str | Path, *, memory_limit: str = "128MB", threads: int = 2
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the working file read-write, with bounded memory, and the layer schemas in place.
+    """The warehouse read-write for a block, with bounded memory and the layer schemas.
 
     The memory limit makes DuckDB spill instead of growing with the table, which keeps the
     ingest's peak RSS flat from a 1M- to a 5M-row table.
     """
-    con = open_working(published, threads=threads)
+    working = open_working(lake, threads=threads)
     try:
-        set_memory_limit(con, memory_limit)
-        yield con
+        set_memory_limit(working.con, memory_limit)
+        yield working.con
     finally:
-        con.close()
+        working.close()
 
 
-def open_working(published: Path, *, threads: int = 2) -> duckdb.DuckDBPyConnection:
-    """The working file's connection, converted and laid out as this version expects (the
-    caller closes it; :func:`connect_working` for a block, the ``Warehouse`` resource for a
-    whole Dagster run)."""
-    path = working_path(published)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect_waiting(path)
-    if storage_version(con) != STORAGE_VERSION:
-        # A working file an older pipeline wrote in DuckDB 2.0's format: converted once.
-        con.close()
-        convert_storage(path)
-        con = _connect_waiting(path)
+def open_working(lake: Lake | str | Path, *, threads: int = 2) -> Working:
+    """The warehouse read-write, once the writer lock is ours (the caller closes it;
+    :func:`connect_working` for a block, the ``Warehouse`` resource for a whole run).
+
+    The lock waits while another pipeline or maintenance run holds it (``agenthub pipeline
+    run`` by hand overlapping a scheduled run, say), up to ``WAREHOUSE_LOCK_TIMEOUT_S``.
+    """
+    lake = Lake.of(lake)
+    lock = WriterLock(lake)
+    lock.acquire(lock_timeout())
     try:
-        con.execute(f"SET threads = {int(threads)}")
+        con = open_lake(lake, threads=threads)
+    except BaseException:
+        lock.release()
+        raise
+    try:
         con.execute("SET preserve_insertion_order = false")
         # Keep up to 256 MB of freed blocks for reuse instead of returning them to the OS:
         # bulk loads otherwise fault fresh pages in for every block (half the page faults
         # and ~4% of a 5M-row load's time in bench/ingest.py), for ~40 MB more peak RSS.
         con.execute(f"SET block_allocator_memory = '{BLOCK_ALLOCATOR_MEMORY}'")
-        for schema in SCHEMAS:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        move_reports_to_ops(con)
     except BaseException:
-        con.close()
+        Working(con, lock).close()
         raise
-    return con
-
-
-def move_reports_to_ops(con: duckdb.DuckDBPyConnection) -> None:
-    """Move maintenance reports a warehouse keeps as ``marts`` tables into ``ops``.
-
-    The maintenance job writes its reports to ``ops`` and the pipeline reads them as ``marts``
-    views; a warehouse written before kept them as ``marts`` tables. Unlike the other marts
-    they cannot be rebuilt from the platform (they are the history of the maintenance runs),
-    so they are moved, not dropped: the ``ops`` table takes their rows and the view its
-    place. Nothing to do (one catalog query) on any other warehouse.
-    """
-    tables = [
-        name
-        for (name,) in con.execute(
-            "select table_name from duckdb_tables() where database_name = current_database()"
-            " and schema_name = 'marts' and table_name in (select unnest($names::varchar[]))",
-            {"names": list(MAINTENANCE_REPORTS)},
-        ).fetchall()
-    ]
-    for name in tables:
-        con.execute("begin")
-        run_model(con, f"ops/{name}.sql")  # its keys: the job's `insert or replace` needs them
-        con.execute(f"insert or replace into ops.{name} by name select * from marts.{name}")
-        con.execute(f"drop table marts.{name}")
-        con.execute("commit")
+    return Working(con, lock)
 
 
 def set_memory_limit(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
     """DuckDB's memory limit for what follows (it spills, or evicts cached blocks, beyond)."""
     con.execute(f"SET memory_limit = '{_checked_size(memory_limit)}'")
-
-
-def _lock_timeout() -> float:
-    """Seconds to wait for the working file (``WAREHOUSE_LOCK_TIMEOUT_S``, default 1800)."""
-    value = os.environ.get("WAREHOUSE_LOCK_TIMEOUT_S", "1800")
-    variable = "WAREHOUSE_LOCK_TIMEOUT_S"
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise SettingError(
-            variable, f"{value!r} is not a number.", "give seconds, e.g. 1800."
-        ) from None
-    if not seconds >= 0:
-        raise SettingError(variable, f"{value!r} is negative.", "give seconds, e.g. 1800.")
-    return seconds
-
-
-def _connect_waiting(path: Path, timeout_s: float | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the working file, waiting while another pipeline process holds its lock.
-
-    The instance runs one job at a time (dagster_home/dagster.yaml); this covers a manual
-    ``agenthub pipeline run`` or ``agenthub maintenance run`` overlapping another run: it
-    waits instead of failing. A run holds the file for its whole length (a first run or a
-    large purge can take minutes), hence the long default.
-    """
-    timeout_s = _lock_timeout() if timeout_s is None else timeout_s
-    deadline = time.monotonic() + timeout_s
-    delay, said = 0.2, False
-    while True:
-        try:
-            # The compatibility version decides the format of a file this creates; an
-            # existing file keeps its own (see connect_working).
-            return duckdb.connect(
-                str(path), config={"storage_compatibility_version": STORAGE_VERSION}
-            )
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise
-            if not said:
-                logging.getLogger(__name__).warning(
-                    "%s is held by another pipeline or maintenance run; waiting up to %.0f s",
-                    path,
-                    timeout_s,
-                )
-                said = True
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
-
-
-def storage_version(con: duckdb.DuckDBPyConnection) -> str:
-    """The storage format of the connection's file, e.g. ``v1.4.0`` or ``v2.0.0``."""
-    tags = con.execute(
-        "select tags from duckdb_databases() where database_name = current_database()"
-    ).fetchall()[0][0]
-    return str(tags.get("storage_version", "")).removesuffix("+")
-
-
-def convert_storage(path: Path) -> None:
-    """Rewrite the DuckDB file at ``path`` in ``STORAGE_VERSION`` (tables, views, comments).
-
-    Written beside it and renamed over it, so a crash leaves the old file whole.
-    """
-    tmp = path.with_name(f".{path.name}.convert-{os.getpid()}")
-    tmp.unlink(missing_ok=True)
-    con = duckdb.connect()
-    try:
-        con.execute("ATTACH ? AS old_format (READ_ONLY)", [str(path)])
-        con.execute(f"ATTACH ? AS new_format (STORAGE_VERSION '{STORAGE_VERSION}')", [str(tmp)])
-        con.execute("COPY FROM DATABASE old_format TO new_format")
-        con.execute("DETACH new_format")
-        con.execute("DETACH old_format")
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    finally:
-        con.close()
-    os.replace(tmp, path)
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]I?B)\s*$", re.IGNORECASE)
@@ -236,94 +149,96 @@ def check_memory_limit(value: str, variable: str) -> str:
     return _checked_size(value, variable)
 
 
-#: Bytes 8 to 12 of every DuckDB database file.
-DUCKDB_MAGIC = b"DUCK"
-
-
-def _is_duckdb_file(path: Path) -> bool:
-    if path.stat().st_size == 0:
-        return True  # an empty file becomes a new database
-    with open(path, "rb") as handle:
-        return handle.read(12)[8:12] == DUCKDB_MAGIC
-
-
-def check_warehouse_path(value: str, *, default: str) -> Path:
-    """``WAREHOUSE_PATH`` as a path the pipeline can publish to, or a SettingError.
-
-    The default's folder is created (the embedded setup works with nothing set); a folder
-    named by hand must exist, so a typo fails instead of growing a new tree somewhere.
-    """
+def check_export_path(value: str) -> Path | None:
+    """``WAREHOUSE_PATH`` (the optional export file) as a path a publish can write, or a
+    SettingError; None when it is not set."""
+    if not value:
+        return None
     path = Path(value)
     variable = "WAREHOUSE_PATH"
     if path.is_dir():
         raise SettingError(
             variable,
-            f"{path} is a folder; the warehouse is a file.",
-            "point it at a file, e.g. data/warehouse.duckdb.",
+            f"{path} is a folder; the export is a file.",
+            "point it at a file, e.g. data/warehouse.duckdb, or unset it.",
         )
-    if value != default and not path.parent.is_dir():
+    if not path.parent.is_dir():
         raise SettingError(
             variable,
             f"the folder {path.parent} does not exist (nothing was created).",
             f"check the path for a typo, or create the folder (mkdir -p {path.parent}).",
         )
-    for candidate in (path, working_path(path)):
-        if candidate.is_file() and not _is_duckdb_file(candidate):
-            raise SettingError(
-                variable,
-                f"{candidate} exists and is not a DuckDB database.",
-                "point it at another file name, or move that file away.",
-            )
-    folder = path.parent if path.parent.is_dir() else None
-    if folder is not None and not os.access(folder, os.W_OK):
+    if path.is_file() and path.stat().st_size and not _is_duckdb_file(path):
         raise SettingError(
             variable,
-            f"the folder {folder} is not writable by this user.",
+            f"{path} exists and is not a DuckDB database.",
+            "point it at another file name, or move that file away.",
+        )
+    if not os.access(path.parent, os.W_OK):
+        raise SettingError(
+            variable,
+            f"the folder {path.parent} is not writable by this user.",
             "fix its permissions or choose another folder.",
         )
     return path
 
 
+#: Bytes 8 to 12 of every DuckDB database file.
+DUCKDB_MAGIC = b"DUCK"
+
+
+def _is_duckdb_file(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(12)[8:12] == DUCKDB_MAGIC
+
+
 @dataclass(frozen=True)
 class Published:
-    """What a publish wrote."""
+    """What a publish recorded (and exported)."""
 
-    path: Path
-    bytes: int
+    snapshot: int
     seconds: float
+    export: Path | None = None
+    export_bytes: int = 0
 
 
-def publish(published: Path, con: duckdb.DuckDBPyConnection | None = None) -> Published:
-    """Atomically replace ``published`` with a checkpointed copy of the working file.
-
-    ``con``: the working file's connection when the caller holds it open (a Dagster run);
-    after its checkpoint the file alone is complete, and nothing writes while it is copied.
-    """
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake | str | Path,
+    *,
+    published_by: str = "pipeline",
+    export: Path | None = None,
+) -> Published:
+    """Record the snapshot the run ends on as published; with ``export``, also write that
+    snapshot to the single DuckDB file at ``export`` (atomically, by rename)."""
     started = time.perf_counter()
-    source = working_path(published)
-    if not source.exists():
-        raise FileNotFoundError(f"no working warehouse at {source}: run the ingest first")
-    own = con is None
-    con = con or duckdb.connect(str(source))
+    snapshot = record_published(con, published_by)
+    size = 0
+    if export is not None:
+        size = export_snapshot(Lake.of(lake), snapshot, export)
+    return Published(snapshot, time.perf_counter() - started, export, size)
+
+
+def export_snapshot(lake: Lake, snapshot: int, path: Path) -> int:
+    """Write ``snapshot`` of the lake to the DuckDB file ``path``; its size in bytes."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    reader = open_published(lake, snapshot)
     try:
-        con.execute("CHECKPOINT")  # fold the WAL into the file, so the file alone is complete
-        readable_by_every_client = storage_version(con) == STORAGE_VERSION
-    finally:
-        if own:
-            con.close()
-    if not readable_by_every_client:  # a working file made some other way than connect_working
-        convert_storage(source)
-    tmp = published.with_name(f".{published.name}.tmp-{os.getpid()}")
-    try:
-        shutil.copyfile(source, tmp)
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, published)
-    finally:
+        reader.execute(f"ATTACH ? AS export (STORAGE_VERSION '{STORAGE_VERSION}')", [str(tmp)])
+        reader.execute("COPY FROM DATABASE warehouse TO export")
+        reader.execute("DETACH export")
+    except BaseException:
         tmp.unlink(missing_ok=True)
-    directory = os.open(published.parent, os.O_RDONLY)
+        raise
+    finally:
+        reader.close()
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)  # make the rename itself durable
     finally:
         os.close(directory)
-    return Published(published, published.stat().st_size, time.perf_counter() - started)
+    return path.stat().st_size

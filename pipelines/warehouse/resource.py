@@ -1,8 +1,9 @@
-"""The DuckDB warehouse as a Dagster resource: the pipeline's working file and the published
-snapshot readers open (pipelines/warehouse/files.py says how they relate)."""
+"""The warehouse as a Dagster resource: where the DuckLake lives, the run's connection to it,
+and the publish (pipelines/warehouse/lake.py says how readers and writers meet)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -15,32 +16,46 @@ from pydantic import Field, PrivateAttr
 from pipelines.env import FromEnvironment
 from pipelines.warehouse.files import (
     Published,
+    Working,
+    check_export_path,
     check_memory_limit,
-    check_warehouse_path,
     connect_working,
     open_working,
     publish,
     set_memory_limit,
 )
+from pipelines.warehouse.lake import DEFAULT_CATALOG, Lake, check_lake
 
-DEFAULT_WAREHOUSE_PATH = "data/warehouse.duckdb"
 #: DuckDB memory limits while ingesting and while building marts (Warehouse says why).
 DEFAULT_MEMORY_LIMIT = "128MB"
 DEFAULT_MARTS_MEMORY_LIMIT = "1GB"
 
 
 class Warehouse(FromEnvironment, dg.ConfigurableResource):
-    """The DuckDB warehouse: the pipeline's working file and the published snapshot."""
+    """The warehouse: a DuckLake (catalog + data files), and an optional export file."""
 
     ENVIRONMENT: ClassVar[dict[str, str]] = {
+        "catalog": "WAREHOUSE_CATALOG",
+        "data_path": "WAREHOUSE_DATA_PATH",
         "path": "WAREHOUSE_PATH",
         "memory_limit": "WAREHOUSE_MEMORY_LIMIT",
         "marts_memory_limit": "WAREHOUSE_MARTS_MEMORY_LIMIT",
     }
 
+    catalog: str = Field(
+        default=DEFAULT_CATALOG,
+        description="The DuckLake catalog (WAREHOUSE_CATALOG): a SQLite file on one machine, "
+        "or a postgresql:// URL across machines.",
+    )
+    data_path: str = Field(
+        default="",
+        description="Folder of the warehouse's Parquet files (WAREHOUSE_DATA_PATH); by "
+        "default a folder named after the SQLite catalog beside it (data/warehouse/).",
+    )
     path: str = Field(
-        default=DEFAULT_WAREHOUSE_PATH,
-        description="Published warehouse file readers open, read only (WAREHOUSE_PATH).",
+        default="",
+        description="Optional export (WAREHOUSE_PATH): each run also writes the published "
+        "snapshot to this single DuckDB file, for clients without the DuckLake extension.",
     )
     memory_limit: str = Field(
         default=DEFAULT_MEMORY_LIMIT,
@@ -58,57 +73,60 @@ class Warehouse(FromEnvironment, dg.ConfigurableResource):
     )
     threads: int = Field(default=2, description="DuckDB threads for the pipeline.")
 
-    #: Within a Dagster run: the working file's one connection, shared by every step.
-    _run_connection: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+    #: Within a Dagster run: the warehouse's one connection, shared by every step.
+    _run: Working | None = PrivateAttr(default=None)
     _in_run: bool = PrivateAttr(default=False)
 
     @property
-    def published_path(self) -> Path:
-        """Where readers open the warehouse."""
-        return Path(self.path)
+    def lake(self) -> Lake:
+        """Where the warehouse lives."""
+        return Lake(self.catalog, self.data_path)
+
+    @property
+    def export_path(self) -> Path | None:
+        """The export file, when WAREHOUSE_PATH is set."""
+        return Path(self.path) if self.path else None
 
     def check(self) -> None:
-        """Refuse settings that cannot work, naming the variable: a folder that does not
-        exist, a file that is not DuckDB's, a memory limit DuckDB cannot use."""
-        check_warehouse_path(self.path, default=DEFAULT_WAREHOUSE_PATH)
+        """Refuse settings that cannot work, naming the variable: a catalog folder that does
+        not exist, a data folder inside the archive, a memory limit DuckDB cannot use."""
+        check_lake(self.lake, archive_dir=os.environ.get("ARCHIVE_DIR", "data/archive"))
+        check_export_path(self.path)
         check_memory_limit(self.memory_limit, "WAREHOUSE_MEMORY_LIMIT")
         check_memory_limit(self.marts_memory_limit, "WAREHOUSE_MARTS_MEMORY_LIMIT")
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """Check the settings; a run opens the working file once, at its first use, for all
-        its steps.
+        """Check the settings; a run opens the warehouse once, at its first use, for all its
+        steps, and holds the writer lock until it ends.
 
-        Opening and closing the file in each of a run's ~50 steps cost 0.1-0.2 s apiece at
-        500k executions (catalog load, checkpoint at close; bench/pipeline.py). Steps run one
-        after another in one process (in_process_executor, one run at a time), and DuckDB
-        allows one writing process per file anyway.
+        Opening and attaching in each of a run's ~50 steps would cost ~0.3 s apiece
+        (extensions, catalog). Steps run one after another in one process
+        (in_process_executor), and one run writes at a time.
         """
         self.check()
         self._in_run = True
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        """Close the run's connection (DuckDB checkpoints the WAL into the file)."""
-        if self._run_connection is not None:
-            self._run_connection.close()
-            self._run_connection = None
+        """Close the run's connection and release the writer lock."""
+        if self._run is not None:
+            self._run.close()
+            self._run = None
         self._in_run = False
 
     @contextmanager
     def connect(self, *, marts: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection to the private working file (``marts``: the larger limit).
+        """A read-write connection to the warehouse (``marts``: the larger memory limit).
 
-        Outside a Dagster run (scripts, tests) each block opens and closes the file.
+        Outside a Dagster run (scripts, tests) each block opens and closes its own.
         """
         limit = self.marts_memory_limit if marts else self.memory_limit
         if not self._in_run:
-            with connect_working(
-                self.published_path, memory_limit=limit, threads=self.threads
-            ) as con:
+            with connect_working(self.lake, memory_limit=limit, threads=self.threads) as con:
                 yield con
             return
-        if self._run_connection is None:
-            self._run_connection = open_working(self.published_path, threads=self.threads)
-        con = self._run_connection
+        if self._run is None:
+            self._run = open_working(self.lake, threads=self.threads)
+        con = self._run.con
         set_memory_limit(con, limit)
         try:
             yield con
@@ -118,6 +136,7 @@ class Warehouse(FromEnvironment, dg.ConfigurableResource):
                 con.rollback()
             raise
 
-    def publish(self) -> Published:
-        """Atomically publish the working file to ``path``."""
-        return publish(self.published_path, self._run_connection)
+    def publish(self, published_by: str = "pipeline") -> Published:
+        """Record the snapshot this run ends on as the one readers open (and export it)."""
+        with self.connect() as con:
+            return publish(con, self.lake, published_by=published_by, export=self.export_path)

@@ -284,14 +284,19 @@ left join intermediate.quarantine as before
    and before.rule = now_.rule
    and before.detail is not distinct from now_.detail;
 
-insert or replace into ops.watermarks
-select 'quarantine', null, $sql_version, max(newest)
+merge into ops.watermarks as w
+using (
+select 'quarantine' as table_name, null::timestamp as updated_at,
+       $sql_version::bigint as last_id, max(newest) as advanced_at
 from (
     select max(_ingested_at) as newest from _q_executions
     union all
     select max(_ingested_at) from _q_agent_metrics
 )
-having max(newest) is not null;
+having max(newest) is not null
+) as s
+on w.table_name = s.table_name
+when matched then update set * when not matched then insert *;
 
 drop table _quarantine_now;
 drop table _quarantine_before;

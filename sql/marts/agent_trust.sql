@@ -2,7 +2,7 @@
 -- materialized: python (pipelines/trust/model.py, with the steps in sql/marts/trust/)
 -- grain: agent_id
 create table if not exists marts.agent_trust (
-    agent_id bigint primary key,
+    agent_id bigint,
     trust_score double not null,
     positive_evidence double not null,
     negative_evidence double not null,

@@ -6,8 +6,10 @@ select * from ops.expired_hirings;
 
 comment on view marts.expired_hirings is
     'Hirings the maintenance job moved from active to expired once past expires_at (grain: hiring_id)';
-comment on column marts.expired_hirings.expired_at is 'when maintenance expired it (the platform row''s updated_at)';
-comment on column marts.expired_hirings.hiring_id is 'the platform hiring';
-comment on column marts.expired_hirings.agent_id is 'the hired agent';
-comment on column marts.expired_hirings.user_id is 'the user who hired it';
-comment on column marts.expired_hirings.expires_at is 'when the hiring was due to end';
+-- Columns (DuckLake keeps column comments on tables only, so a view's are described here;
+-- the view itself keeps its comment):
+-- expired_at: when maintenance expired it (the platform row's updated_at)
+-- hiring_id: the platform hiring
+-- agent_id: the hired agent
+-- user_id: the user who hired it
+-- expires_at: when the hiring was due to end

@@ -19,13 +19,15 @@ group by run_id;
 
 comment on view marts.maintenance_run_summary is
     'One row per maintenance run: dry or not, seconds, rows archived, hirings expired, counters repaired, orphans found';
-comment on column marts.maintenance_run_summary.seconds is 'sum of its operations'' seconds';
-comment on column marts.maintenance_run_summary.executions_archived is 'executions archived and purged (would be, in a dry run)';
-comment on column marts.maintenance_run_summary.archive_bytes is 'bytes of Parquet written by the run''s archive operations';
-comment on column marts.maintenance_run_summary.orphans is 'platform rows whose parent row is missing, all relations';
-comment on column marts.maintenance_run_summary.run_id is 'the Dagster run id of the maintenance run';
-comment on column marts.maintenance_run_summary.started_at is 'when the run started (UTC)';
-comment on column marts.maintenance_run_summary.dry_run is 'true when the run only reported what it would do';
-comment on column marts.maintenance_run_summary.metric_points_archived is 'agent metric points archived and purged (would be, in a dry run)';
-comment on column marts.maintenance_run_summary.hirings_expired is 'active hirings past expires_at set to expired';
-comment on column marts.maintenance_run_summary.counters_repaired is 'platform counters found drifted and rewritten';
+-- Columns (DuckLake keeps column comments on tables only, so a view's are described here;
+-- the view itself keeps its comment):
+-- seconds: sum of its operations' seconds
+-- executions_archived: executions archived and purged (would be, in a dry run)
+-- archive_bytes: bytes of Parquet written by the run's archive operations
+-- orphans: platform rows whose parent row is missing, all relations
+-- run_id: the Dagster run id of the maintenance run
+-- started_at: when the run started (UTC)
+-- dry_run: true when the run only reported what it would do
+-- metric_points_archived: agent metric points archived and purged (would be, in a dry run)
+-- hirings_expired: active hirings past expires_at set to expired
+-- counters_repaired: platform counters found drifted and rewritten

@@ -6,11 +6,13 @@ select * from ops.orphans;
 
 comment on view marts.orphans is
     'Platform rows whose parent row is missing, per foreign-key relation and maintenance run';
-comment on column marts.orphans.relation is 'e.g. executions.hiring_id -> hirings.id';
-comment on column marts.orphans.orphan_rows is 'rows of child_table whose child_column names a missing parent';
-comment on column marts.orphans.sample_ids is 'up to 20 ids of such rows, smallest first';
-comment on column marts.orphans.checked_at is 'when the maintenance run checked (UTC)';
-comment on column marts.orphans.run_id is 'the Dagster run id of the maintenance run that checked';
-comment on column marts.orphans.child_table is 'the table holding the foreign key';
-comment on column marts.orphans.child_column is 'the foreign key column';
-comment on column marts.orphans.parent_table is 'the table it should name a row of';
+-- Columns (DuckLake keeps column comments on tables only, so a view's are described here;
+-- the view itself keeps its comment):
+-- relation: e.g. executions.hiring_id -> hirings.id
+-- orphan_rows: rows of child_table whose child_column names a missing parent
+-- sample_ids: up to 20 ids of such rows, smallest first
+-- checked_at: when the maintenance run checked (UTC)
+-- run_id: the Dagster run id of the maintenance run that checked
+-- child_table: the table holding the foreign key
+-- child_column: the foreign key column
+-- parent_table: the table it should name a row of

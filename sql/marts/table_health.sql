@@ -6,15 +6,17 @@ select * from ops.table_health;
 
 comment on view marts.table_health is
     'Platform table sizes and use per maintenance run: rows, bytes, dead tuples, scans, unused indexes, growth';
-comment on column marts.table_health.total_bytes is 'table, indexes and TOAST (PostgreSQL) or table and indexes (SQLite dbstat)';
-comment on column marts.table_health.index_bytes is 'indexes alone (PostgreSQL)';
-comment on column marts.table_health.dead_tuple_ratio is 'dead / (live + dead) tuples (PostgreSQL); high after purges until VACUUM';
-comment on column marts.table_health.seq_scans is 'sequential scans since statistics were reset (PostgreSQL)';
-comment on column marts.table_health.index_scans is 'index scans since statistics were reset (PostgreSQL)';
-comment on column marts.table_health.unused_indexes is 'non-unique indexes never scanned (PostgreSQL)';
-comment on column marts.table_health.pages is 'pages of the table and its indexes (SQLite)';
-comment on column marts.table_health.rows_per_day is 'growth in rows per day since the previous run (negative after purges); NULL on the first run';
-comment on column marts.table_health.run_id is 'the Dagster run id of the maintenance run that measured';
-comment on column marts.table_health.checked_at is 'when the maintenance run measured (UTC)';
-comment on column marts.table_health.table_name is 'the platform table';
-comment on column marts.table_health.rows is 'rows in the table (exact count)';
+-- Columns (DuckLake keeps column comments on tables only, so a view's are described here;
+-- the view itself keeps its comment):
+-- total_bytes: table, indexes and TOAST (PostgreSQL) or table and indexes (SQLite dbstat)
+-- index_bytes: indexes alone (PostgreSQL)
+-- dead_tuple_ratio: dead / (live + dead) tuples (PostgreSQL); high after purges until VACUUM
+-- seq_scans: sequential scans since statistics were reset (PostgreSQL)
+-- index_scans: index scans since statistics were reset (PostgreSQL)
+-- unused_indexes: non-unique indexes never scanned (PostgreSQL)
+-- pages: pages of the table and its indexes (SQLite)
+-- rows_per_day: growth in rows per day since the previous run (negative after purges); NULL on the first run
+-- run_id: the Dagster run id of the maintenance run that measured
+-- checked_at: when the maintenance run measured (UTC)
+-- table_name: the platform table
+-- rows: rows in the table (exact count)

@@ -11,7 +11,7 @@
 -- so everything built from raw counts them again. pipelines/maintenance/archive.py.
 -- materialized: bookkeeping (written by the maintenance job's archive step)
 create table if not exists ops.archive_manifest (
-    file varchar primary key,
+    file varchar,
     table_name varchar not null,
     month varchar not null,
     rows bigint not null,

@@ -12,8 +12,7 @@ create table if not exists ops.archive_months (
     files bigint not null,
     unconfirmed_files bigint not null,
     verified boolean not null,
-    verified_at timestamp not null,
-    primary key (table_name, month)
+    verified_at timestamp not null
 );
 
 comment on table ops.archive_months is

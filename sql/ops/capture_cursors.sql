@@ -5,7 +5,7 @@
 -- Moved in the same transaction as the rows. pipelines/ingest/load.py, platform migration 0004.
 -- materialized: bookkeeping (advanced by the ingest)
 create table if not exists ops.capture_cursors (
-    table_name varchar primary key,
+    table_name varchar,
     change_from bigint not null,
     advanced_at timestamp not null
 );

@@ -13,8 +13,7 @@ create table if not exists ops.counter_drift (
     stored varchar,
     actual varchar,
     difference double,
-    repaired_at timestamp not null,
-    primary key (run_id, table_name, row_id, column_name)
+    repaired_at timestamp not null
 );
 
 comment on table ops.counter_drift is

@@ -3,7 +3,7 @@
 -- The analysts' name is the view marts.expired_hirings (sql/marts/expired_hirings.sql).
 -- materialized: bookkeeping (written by the maintenance job, pipelines/maintenance/assets.py)
 create table if not exists ops.expired_hirings (
-    hiring_id bigint primary key,
+    hiring_id bigint,
     agent_id bigint not null,
     user_id bigint,
     expires_at timestamp,

@@ -11,8 +11,7 @@ create table if not exists ops.maintenance_runs (
     rows bigint not null,
     bytes bigint not null,
     seconds double not null,
-    detail varchar,
-    primary key (run_id, operation)
+    detail varchar
 );
 
 comment on table ops.maintenance_runs is

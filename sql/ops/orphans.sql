@@ -11,8 +11,7 @@ create table if not exists ops.orphans (
     child_column varchar not null,
     parent_table varchar not null,
     orphan_rows bigint not null,
-    sample_ids bigint[],
-    primary key (run_id, relation)
+    sample_ids bigint[]
 );
 
 comment on table ops.orphans is

@@ -5,7 +5,7 @@
 -- asks for it again instead of losing it.
 -- materialized: bookkeeping (filled by ops.touched_days, emptied by ops.days_rebuilt)
 create table if not exists ops.pending_days (
-    day date primary key,
+    day date,
     touched_at timestamp not null
 );
 

@@ -18,8 +18,7 @@ create table if not exists ops.table_health (
     index_scans bigint,
     unused_indexes varchar[],
     pages bigint,
-    rows_per_day double,
-    primary key (run_id, table_name)
+    rows_per_day double
 );
 
 comment on table ops.table_health is

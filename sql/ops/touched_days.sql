@@ -29,13 +29,24 @@ select day, _ingested_at
 from touched, since
 where _ingested_at > since.ingested_after;
 
-insert or ignore into ops.pending_days
-select day, $run_at from _touched
-where day is not null and day >= $first_day and day <= current_date + 1
-group by day;
+-- (merges by key: the DuckLake warehouse has no primary keys to replace on)
+merge into ops.pending_days as p
+using (
+    select day, $run_at as touched_at from _touched
+    where day is not null and day >= $first_day and day <= current_date + 1
+    group by day
+) as s
+on p.day = s.day
+when not matched then insert *;
 
-insert or replace into ops.watermarks
-select 'touched_days', null, 0, max(_ingested_at) from _touched having count(*) > 0;
+merge into ops.watermarks as w
+using (
+    select 'touched_days' as table_name, null::timestamp as updated_at, 0::bigint as last_id,
+           max(_ingested_at) as advanced_at
+    from _touched having count(*) > 0
+) as s
+on w.table_name = s.table_name
+when matched then update set * when not matched then insert *;
 
 drop table _touched;
 

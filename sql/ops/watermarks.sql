@@ -8,7 +8,7 @@
 -- the platform; pipelines/trust/cursor.py).
 -- materialized: bookkeeping (created and advanced by the ingest, ops.touched_days and the trust write-back)
 create table if not exists ops.watermarks (
-    table_name varchar primary key,
+    table_name varchar,
     updated_at timestamp,
     last_id bigint not null,
     advanced_at timestamp not null

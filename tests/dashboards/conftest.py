@@ -32,7 +32,7 @@ def build(root: Path, config: SimulationConfig = HISTORY, *, maintenance: bool =
     """Simulate ``config`` on a SQLite platform under ``root``, run the pipeline (and the
     maintenance job with short retention, then the pipeline again), publish."""
     engine = simulated_engine("sqlite", None, root, config)
-    warehouse = root / "warehouse.duckdb"
+    warehouse = root / "warehouse.sqlite"
     defs = defs_on(
         engine,
         warehouse,
@@ -56,5 +56,5 @@ def build(root: Path, config: SimulationConfig = HISTORY, *, maintenance: bool =
 @pytest.fixture
 def warehouse_env(published: Published, monkeypatch: pytest.MonkeyPatch) -> Published:
     """WAREHOUSE_PATH pointing at the shared warehouse, for the code under test."""
-    monkeypatch.setenv("WAREHOUSE_PATH", str(published.warehouse))
+    monkeypatch.setenv("WAREHOUSE_CATALOG", str(published.warehouse))
     return published

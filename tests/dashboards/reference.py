@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import numpy as np
+
+from pipelines.warehouse.lake import open_published
 
 
 def rows(path: Path, sql: str, params: list | None = None) -> list[tuple]:
     """Every row of ``sql`` on the warehouse at ``path``, read only."""
-    with duckdb.connect(str(path), read_only=True) as con:
+    with open_published(path) as con:
         return con.execute(sql, params or []).fetchall()
 
 

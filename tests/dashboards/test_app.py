@@ -203,12 +203,12 @@ def test_maintenance_and_data_quality_pages_show_the_marts(warehouse_env: Publis
 def test_maintenance_page_before_the_first_maintenance_run(
     published: Published, tmp_path, monkeypatch
 ):
-    copy = tmp_path / "warehouse.duckdb"
+    copy = tmp_path / "warehouse.sqlite"
     shutil.copy(published.warehouse, copy)
     with duckdb.connect(str(copy)) as con:  # the pipeline has run, maintenance never has
         for table in ("maintenance_runs", "archive_months", "counter_drift", "orphans"):
             con.execute(f"delete from ops.{table}")
-    monkeypatch.setenv("WAREHOUSE_PATH", str(copy))
+    monkeypatch.setenv("WAREHOUSE_CATALOG", str(copy))
     at = visit(app(), "maintenance")
     no_errors(at)
     assert "agenthub maintenance run" in at.info[0].value
@@ -218,7 +218,7 @@ def test_maintenance_page_before_the_first_maintenance_run(
 def test_no_usable_warehouse_says_what_to_run(
     kind: str, published: Published, tmp_path, monkeypatch
 ):
-    path = tmp_path / "warehouse.duckdb"
+    path = tmp_path / "warehouse.sqlite"
     if kind == "empty":
         duckdb.connect(str(path)).close()
     elif kind == "outdated":
@@ -227,7 +227,7 @@ def test_no_usable_warehouse_says_what_to_run(
             con.execute("drop table marts.agent_alerts")
     elif kind == "not_duckdb":
         path.write_text("not a database")
-    monkeypatch.setenv("WAREHOUSE_PATH", str(path))
+    monkeypatch.setenv("WAREHOUSE_CATALOG", str(path))
     for page in (None, *PAGES):  # a bookmarked page as well as the entry
         at = app(page)
         no_errors(at)
@@ -237,9 +237,9 @@ def test_no_usable_warehouse_says_what_to_run(
 
 
 def test_a_stale_warehouse_gets_a_banner_on_every_page(published: Published, tmp_path, monkeypatch):
-    copy = tmp_path / "warehouse.duckdb"
+    copy = tmp_path / "warehouse.sqlite"
     shutil.copy(published.warehouse, copy)
-    monkeypatch.setenv("WAREHOUSE_PATH", str(copy))
+    monkeypatch.setenv("WAREHOUSE_CATALOG", str(copy))
     assert not [w for w in app().warning if "stale" in w.value]  # just published
     hours_ago = time.time() - 3 * 3600  # past the default limit of 120 minutes
     os.utime(copy, (hours_ago, hours_ago))

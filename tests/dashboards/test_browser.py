@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from pipelines.warehouse.lake import open_published
 from tests.dashboards.conftest import Published
 from tests.pipelines.maintenance_support import AGENTHUB, REPO
 from tests.ports import free_port
@@ -56,7 +57,7 @@ def server(published: Published, tmp_path_factory: pytest.TempPathFactory) -> It
     with log.open("w") as out:
         proc = subprocess.Popen(
             [AGENTHUB, "dashboard", "--port", str(port)],
-            env={**os.environ, "WAREHOUSE_PATH": str(published.warehouse)},
+            env={**os.environ, "WAREHOUSE_CATALOG": str(published.warehouse)},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -118,9 +119,8 @@ def test_every_page_renders_in_chromium(server: str, browser) -> None:
 
 
 def test_filters_follow_the_user_across_pages(server: str, browser, published: Published):
-    import duckdb
 
-    with duckdb.connect(str(published.warehouse), read_only=True) as con:
+    with open_published(published.warehouse) as con:
         agent_id, name = con.execute(
             "select agent_id, agent_name from marts.agent_usage_summary"
             " order by total_executions desc limit 1"
@@ -148,8 +148,6 @@ def test_filters_follow_the_user_across_pages(server: str, browser, published: P
 def test_a_click_in_the_agents_table_opens_that_agents_page(server: str, browser, published):
     import re
 
-    import duckdb
-
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     page.goto(f"{server}/agents")
     rendered(page, "Agents")
@@ -157,7 +155,7 @@ def test_a_click_in_the_agents_table_opens_that_agents_page(server: str, browser
     page.mouse.click(grid["x"] + 15, grid["y"] + 36 + 17)  # the first row's selection cell
     page.wait_for_url(re.compile(r"agent_id=\d+"))
     agent_id = int(re.search(r"agent_id=(\d+)", page.url).group(1))
-    with duckdb.connect(str(published.warehouse), read_only=True) as con:
+    with open_published(published.warehouse) as con:
         name = con.execute(
             "select agent_name from marts.agent_usage_summary where agent_id = ?", [agent_id]
         ).fetchone()[0]

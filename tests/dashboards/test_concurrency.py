@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from pipelines.warehouse.lake import open_published
 from platform_core.db import make_engine
 from tests.pipelines.maintenance_support import Agenthub, archive_rows
 
@@ -24,7 +25,7 @@ READERS = 4
 
 def reader(warehouse: str, stop: str, out: str) -> None:
     """Query like the pages do until ``stop`` exists; write reads, errors and what was seen."""
-    os.environ["WAREHOUSE_PATH"] = warehouse
+    os.environ["WAREHOUSE_CATALOG"] = warehouse
     from dashboards import warehouse
     from dashboards.queries import agents, maintenance, overview, trust
 
@@ -83,9 +84,8 @@ def test_readers_keep_reading_while_the_pipeline_and_maintenance_write(postgres,
     engine.dispose()
     archived = len(archive_rows(agenthub.archive, "executions"))
     assert archived > 0, "maintenance archived nothing"
-    import duckdb
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_published(warehouse) as con:
         published = con.execute(
             "select count(*), min(created_at), max(created_at) from marts.executions_all"
         ).fetchone()

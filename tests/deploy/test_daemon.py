@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 import yaml
 from sqlalchemy import text
 
+from pipelines.warehouse.lake import open_published
 from platform_core.db import make_engine
 from platform_core.simulate import SimulationConfig, simulate
 from tests.ports import free_port
@@ -59,7 +59,7 @@ def test_the_daemon_runs_a_sensor_started_pipeline_on_postgres_storage(
     workspace = yaml.safe_load((ROOT / "deploy" / "workspace.yaml").read_text())
     workspace["load_from"][0]["grpc_server"]["port"] = port
     (tmp_path / "workspace.yaml").write_text(yaml.safe_dump(workspace))
-    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse = tmp_path / "warehouse.sqlite"
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
@@ -69,7 +69,7 @@ def test_the_daemon_runs_a_sensor_started_pipeline_on_postgres_storage(
             "postgresql://", "postgresql+psycopg2://", 1
         ),
         "PLATFORM_DATABASE_URL": platform_url,
-        "WAREHOUSE_PATH": str(warehouse),
+        "WAREHOUSE_CATALOG": str(warehouse),
         "ARCHIVE_DIR": str(tmp_path / "archive"),
         "INGEST_BACKLOG_THRESHOLD": "100",
     }
@@ -121,6 +121,6 @@ def test_the_daemon_runs_a_sensor_started_pipeline_on_postgres_storage(
             except subprocess.TimeoutExpired:
                 process.kill()
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_published(warehouse) as con:
         published = con.execute("select count(*) from marts.executions_all").fetchone()[0]
     assert published == on_platform

@@ -25,7 +25,7 @@ def defs_on(
     return build_defs(
         {
             "platform_db": PlatformDatabase(url=engine.url.render_as_string(hide_password=False)),
-            "warehouse": Warehouse(path=str(warehouse)),
+            "warehouse": Warehouse(catalog=str(warehouse)),
             "trust_model": trust_model or TrustModel(),
             "maintenance": maintenance
             or Maintenance(archive_dir=str(warehouse.parent / "archive")),

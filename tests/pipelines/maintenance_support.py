@@ -80,12 +80,12 @@ class Agenthub:
 
     def __init__(self, url: str, root: Path) -> None:
         self.root = root
-        self.warehouse, self.archive = root / "warehouse.duckdb", root / "archive"
+        self.warehouse, self.archive = root / "warehouse.sqlite", root / "archive"
         self.env = {
             **os.environ,
             "PYTHONPATH": str(REPO),
             "PLATFORM_DATABASE_URL": url,
-            "WAREHOUSE_PATH": str(self.warehouse),
+            "WAREHOUSE_CATALOG": str(self.warehouse),
             "ARCHIVE_DIR": str(self.archive),
             "EXECUTION_RETENTION_DAYS": "4",
             "METRICS_RETENTION_DAYS": "3",

@@ -9,11 +9,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import numpy as np
 from sqlalchemy import JSON, Engine, Text, select, type_coerce
 
 from pipelines.run import run_pipeline
+from pipelines.warehouse.lake import open_published
 from platform_core.models import Base, utcnow
 from tests.pipelines.location import defs_on
 
@@ -36,7 +36,7 @@ class Built:
         return outcome
 
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        con = duckdb.connect(str(self.warehouse), read_only=True)
+        con = open_published(self.warehouse)
         try:
             return con.execute(sql, params or []).fetchall()
         finally:

@@ -51,7 +51,7 @@ def executions(
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
-    published = tmp_path / "warehouse.duckdb"
+    published = tmp_path / "warehouse.sqlite"
     rows = [
         *executions(1, recent=40, recent_failed=10, base=100, base_failed=5),  # 25% vs 5%: fires
         *executions(2, recent=40, recent_failed=4, base=100, base_failed=5),  # 10% vs 5%: no
@@ -159,7 +159,7 @@ def test_each_rule_fires_for_the_agent_built_to_cross_it(warehouse: Path):
 
 
 def test_the_check_warns_with_the_same_alerts(warehouse: Path):
-    result = alerts_none_firing(warehouse=Warehouse(path=str(warehouse)))
+    result = alerts_none_firing(warehouse=Warehouse(catalog=str(warehouse)))
     assert not result.passed and result.severity == dg.AssetCheckSeverity.WARN
     assert result.metadata["alerts"].value == 5
     assert result.metadata["alerts_stale_heartbeat"].value == 2

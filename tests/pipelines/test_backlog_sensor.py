@@ -42,7 +42,7 @@ def add_executions(engine: Engine, n: int) -> None:
 def platform(postgres, tmp_path: Path):
     engine = make_engine(postgres.create(migrated=True))
     simulate(engine, SMALL)
-    yield engine, tmp_path / "warehouse.duckdb"
+    yield engine, tmp_path / "warehouse.sqlite"
     engine.dispose()
 
 

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
@@ -22,6 +21,7 @@ from pipelines.ingest.tables import INGESTED_TABLES
 from pipelines.jobs import CHECKS_JOB, DAILY_JOB, PIPELINE_JOB
 from pipelines.maintenance.settings import Maintenance
 from pipelines.trust.resource import TrustModel
+from pipelines.warehouse.lake import open_published
 from pipelines.warehouse.resource import Warehouse
 from platform_core.simulate import SimulationConfig, simulate
 from tests.pipelines.location import defs_on
@@ -102,13 +102,13 @@ def test_dagster_definitions_validate_passes() -> None:
 
 def test_the_job_materializes_ingest_checks_and_publish(engine: Engine, tmp_path: Path) -> None:
     simulate(engine, SMALL)
-    published = tmp_path / "warehouse.duckdb"
+    published = tmp_path / "warehouse.sqlite"
     url = engine.url
     if url.get_backend_name() == "postgresql":
         url = url.set(password="s3cret-pw")  # trust auth accepts it; it must never show up
     resources = {
         "platform_db": PlatformDatabase(url=url.render_as_string(hide_password=False)),
-        "warehouse": Warehouse(path=str(published)),
+        "warehouse": Warehouse(catalog=str(published)),
     }
     resources["trust_model"] = TrustModel()
     resources["maintenance"] = Maintenance(archive_dir=str(tmp_path / "archive"))
@@ -130,7 +130,7 @@ def test_the_job_materializes_ingest_checks_and_publish(engine: Engine, tmp_path
     }
     assert meta["raw/executions"]["rows_inserted"].value == SMALL.executions
     assert meta["raw/executions"]["source_rows"].value == SMALL.executions
-    con = duckdb.connect(str(published), read_only=True)
+    con = open_published(published)
     try:
         assert con.execute("SELECT count(*) FROM raw.executions").fetchall()[0][0] == 2_000
     finally:
@@ -145,7 +145,7 @@ def test_agenthub_pipeline_run_publishes_the_warehouse(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # the embedded defaults live under ./data
     monkeypatch.delenv("PLATFORM_DATABASE_URL", raising=False)
-    monkeypatch.delenv("WAREHOUSE_PATH", raising=False)
+    monkeypatch.delenv("WAREHOUSE_CATALOG", raising=False)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     runner = CliRunner()
     assert runner.invoke(app, ["db", "init"]).exit_code == 0
@@ -157,32 +157,28 @@ def test_agenthub_pipeline_run_publishes_the_warehouse(
     checks = runner.invoke(app, ["checks", "run"])
     assert checks.exit_code == 0, checks.output
     assert "checks passed" in checks.output and "FAILED" not in checks.output
-    published = tmp_path / "data" / "warehouse.duckdb"
-    con = duckdb.connect(str(published), read_only=True)
+    published = tmp_path / "data" / "warehouse.sqlite"
+    con = open_published(published)
     try:
         assert con.execute("SELECT count(*) FROM raw.executions").fetchall()[0][0] == 1_000
         usage = con.execute("SELECT sum(total_executions) FROM marts.agent_usage_summary")
         total = usage.fetchall()[0][0]
     finally:
         con.close()
-    # The analyst's client: the DuckDB CLI from PyPI (1.x) reads the real published file.
-    shell = subprocess.run(
+    # The analyst's client: `agenthub sql -c` runs the DuckDB CLI from PyPI on the snapshot.
+    shell = runner.invoke(
+        app,
         [
-            str(Path(sys.executable).with_name("duckdb")),
-            "-readonly",
-            "-csv",
-            "-noheader",
-            str(published),
+            "sql",
+            "--format",
+            "csv",
             "-c",
-            "SELECT count(*), (SELECT sum(total_executions) FROM marts.agent_usage_summary)"
-            " FROM raw.executions",
+            "SELECT count(*) AS n, (SELECT sum(total_executions) FROM marts.agent_usage_summary)"
+            " AS total FROM raw.executions",
         ],
-        capture_output=True,
-        text=True,
-        timeout=60,
     )
-    assert shell.returncode == 0, shell.stderr
-    assert shell.stdout.strip() == f"1000,{total}"
+    assert shell.exit_code == 0, shell.output
+    assert shell.output.strip().splitlines() == ["n,total", f"1000,{total}"]
 
 
 def test_touched_days_sensor_requests_the_partitions_a_run_touched(tmp_path: Path) -> None:
@@ -211,7 +207,7 @@ def test_touched_days_sensor_requests_the_partitions_a_run_touched(tmp_path: Pat
             end=end,
         ),
     )
-    test_defs = defs_on(engine, tmp_path / "warehouse.duckdb")
+    test_defs = defs_on(engine, tmp_path / "warehouse.sqlite")
     instance = dg.DagsterInstance.ephemeral()
     result = test_defs.resolve_job_def(PIPELINE_JOB).execute_in_process(instance=instance)
     success = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_SUCCESS)

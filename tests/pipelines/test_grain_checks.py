@@ -47,7 +47,7 @@ def _sql(warehouse: Path, statement: str) -> None:
 def test_a_partition_run_checks_its_days_and_the_daily_job_every_day(
     platform: Engine, tmp_path: Path
 ) -> None:
-    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse = tmp_path / "warehouse.sqlite"
     defs = defs_on(platform, warehouse)
     assert run_pipeline(dg.DagsterInstance.ephemeral(), defs=defs).success
     oldest = (END - timedelta(days=2)).date()
@@ -80,7 +80,7 @@ def test_a_partition_run_checks_its_days_and_the_daily_job_every_day(
 def test_the_run_check_of_executions_all_covers_the_rows_it_wrote(
     platform: Engine, tmp_path: Path
 ) -> None:
-    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse = tmp_path / "warehouse.sqlite"
     defs = defs_on(platform, warehouse)
     assert run_pipeline(dg.DagsterInstance.ephemeral(), defs=defs).success
     checks = [

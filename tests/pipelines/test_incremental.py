@@ -26,6 +26,7 @@ from pipelines.sql_files import run_model
 from pipelines.sql_models import build_in_order, load_graph
 from pipelines.trust.model import TrustParameters, update_trust
 from pipelines.warehouse.files import working_path
+from pipelines.warehouse.lake import open_published
 from platform_core.models import Agent, Execution, utcnow
 from platform_core.simulate import SimulationConfig, simulate
 from platform_core.simulate.bad_rows import ORPHAN_ID
@@ -217,7 +218,7 @@ def test_incremental_runs_equal_a_rebuild(tmp_path: Path) -> None:
             metric_interval_minutes=60,
         ),
     )
-    published = tmp_path / "warehouse.duckdb"
+    published = tmp_path / "warehouse.sqlite"
     defs = defs_on(engine, published)
     instance = dg.DagsterInstance.ephemeral()
     for round_no in range(ROUNDS + 1):
@@ -229,7 +230,7 @@ def test_incremental_runs_equal_a_rebuild(tmp_path: Path) -> None:
     engine.dispose()
 
     work = working_path(published)
-    with duckdb.connect(str(work), read_only=True) as con:
+    with open_published(work) as con:
         run_at = con.execute("select max(checked_at) from marts.data_quality").fetchall()[0][0]
         orphans_left = con.execute(
             "select count(*) from intermediate.quarantine where rule like 'orphaned%'"

@@ -15,7 +15,6 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 from sqlalchemy import JSON, Engine, Text, select, text, type_coerce
 
@@ -24,6 +23,7 @@ from pipelines.ingest.extract import Watermark, _filter, open_reader
 from pipelines.ingest.load import LoadResult, load_table, read_watermark
 from pipelines.ingest.tables import INGESTED_TABLES, SOURCE_TABLES
 from pipelines.warehouse.files import connect_working
+from pipelines.warehouse.lake import Lake, open_lake, open_published
 from pipelines.warehouse.resource import Warehouse
 from platform_core.models import Base, utcnow
 from platform_core.service import PlatformService
@@ -102,7 +102,7 @@ def assert_mirrors(engine: Engine, warehouse: Path, table: str, purged: set[int]
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
-    return tmp_path / "wh" / "warehouse.duckdb"
+    return tmp_path / "wh" / "warehouse.sqlite"
 
 
 def test_full_load_mirrors_every_table(engine: Engine, warehouse: Path) -> None:
@@ -244,7 +244,7 @@ def test_the_run_check_judges_what_the_load_merged_and_the_daily_check_every_row
         _raw_check("unique_ids", "executions"),
         _raw_check("every_id_once", "executions"),
     )
-    resource = Warehouse(path=str(warehouse))
+    resource = Warehouse(catalog=str(warehouse))
     assert hourly(warehouse=resource).passed and daily(warehouse=resource).passed
     # New executions read by a source that repeats them: the merge inserts both copies.
     simulate(engine, SimulationConfig(**{**SMALL.__dict__, "executions": 50, "seed": 7}))
@@ -422,7 +422,7 @@ def test_a_run_killed_mid_batch_leaves_no_trace_and_reruns_cleanly(
 def test_raw_tables_are_readable_with_plain_duckdb(engine: Engine, warehouse: Path) -> None:
     simulate(engine, SMALL)
     ingest(engine, warehouse)
-    con = duckdb.connect(str(warehouse.with_name("warehouse.work.duckdb")), read_only=True)
+    con = open_lake(Lake.of(warehouse), read_only=True)
     try:
         comment = con.execute(
             "SELECT comment FROM duckdb_tables() WHERE schema_name = 'raw'"
@@ -436,7 +436,7 @@ def test_raw_tables_are_readable_with_plain_duckdb(engine: Engine, warehouse: Pa
 def test_json_documents_are_stored_with_zstd(engine: Engine, warehouse: Path) -> None:
     simulate(engine, SMALL)
     ingest(engine, warehouse, tables=("executions",))
-    con = duckdb.connect(str(warehouse.with_name("warehouse.work.duckdb")), read_only=True)
+    con = open_lake(Lake.of(warehouse), read_only=True)
     try:
         rows = con.execute(
             "SELECT column_name, list(DISTINCT compression)"
@@ -473,13 +473,13 @@ def test_invalid_utf8_lands_visible_and_quarantined_and_runs_stay_green(
         )
         raw_conn.execute("UPDATE users SET full_name = CAST(X'4aff6fc3' AS TEXT) WHERE id = 2")
     raw_conn.close()
-    warehouse = tmp_path / "wh" / "warehouse.duckdb"
+    warehouse = tmp_path / "wh" / "warehouse.sqlite"
     warehouse.parent.mkdir()  # a WAREHOUSE_PATH set by hand names an existing folder
     defs = defs_on(engine, warehouse)
     for _ in range(2):  # the next run too: nothing sticks
         outcome = run_pipeline(dg.DagsterInstance.ephemeral(), defs=defs)
         assert outcome.success, outcome.failed_steps
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = open_published(warehouse)
     try:
         assert con.execute("SELECT error_message FROM raw.executions WHERE id = 7").fetchall() == [
             ("bad\ufffdbytes",)

@@ -15,7 +15,7 @@ from pipelines.warehouse.resource import Warehouse
 def warehouse_with(tmp_path: Path, raw: list[tuple[int, str]], archived: list[tuple[int, str]]):
     """raw.executions, ops.archived_executions and executions_all as the pipeline would leave
     them: the mirror's row for an id in both, the archive's otherwise."""
-    warehouse = Warehouse(path=str(tmp_path / "warehouse.duckdb"))
+    warehouse = Warehouse(catalog=str(tmp_path / "warehouse.sqlite"))
     with warehouse.connect(marts=True) as con:
         for schema in ("raw", "ops", "intermediate"):
             con.execute(f"create schema if not exists {schema}")

@@ -23,7 +23,7 @@ LONG_AGO = timedelta(hours=2)
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
-    return tmp_path / "warehouse.duckdb"
+    return tmp_path / "warehouse.sqlite"
 
 
 def _insert_point(conn, agent: int, value: float) -> int:

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from sqlalchemy import Engine, select, text
 
@@ -24,6 +23,7 @@ from pipelines.maintenance.archive_specs import EXECUTIONS
 from pipelines.maintenance.settings import Maintenance
 from pipelines.run import run_pipeline
 from pipelines.warehouse.files import connect_working
+from pipelines.warehouse.lake import open_published
 from platform_core.models import Execution, utcnow
 from platform_core.service import PlatformService
 from platform_core.simulate import SimulationConfig
@@ -95,7 +95,7 @@ def manifest(published: Path) -> list[tuple]:
 
 
 def test_archive_then_purge_moves_each_old_execution_once(platform: Engine, tmp_path: Path):
-    published, archive = tmp_path / "warehouse.duckdb", tmp_path / "archive"
+    published, archive = tmp_path / "warehouse.sqlite", tmp_path / "archive"
     with platform.begin() as conn:  # old executions still queued or running: never touched
         conn.execute(
             text(
@@ -128,7 +128,7 @@ def test_archive_then_purge_moves_each_old_execution_once(platform: Engine, tmp_
 
 
 def test_rows_the_warehouse_has_not_ingested_stay(platform: Engine, tmp_path: Path):
-    published, archive = tmp_path / "warehouse.duckdb", tmp_path / "archive"
+    published, archive = tmp_path / "warehouse.sqlite", tmp_path / "archive"
     ingest(platform, published)
     with platform.begin() as conn:
         changed = (
@@ -155,7 +155,7 @@ def test_rows_the_warehouse_has_not_ingested_stay(platform: Engine, tmp_path: Pa
 
 @pytest.mark.parametrize("point", ["written", "deleted", "committed"])
 def test_a_crash_is_settled_by_the_next_run(platform: Engine, tmp_path: Path, point: str):
-    published, archive = tmp_path / "warehouse.duckdb", tmp_path / "archive"
+    published, archive = tmp_path / "warehouse.sqlite", tmp_path / "archive"
     ingest(platform, published)
     before, expected = platform_ids(platform), old_terminal_ids(platform)
     calls = {"n": 0}
@@ -206,7 +206,7 @@ def test_expire_hirings_only_touches_active_hirings_past_expiry(platform: Engine
 
 
 def test_the_maintenance_job_reports_and_publishes(platform: Engine, tmp_path: Path):
-    published = tmp_path / "warehouse.duckdb"
+    published = tmp_path / "warehouse.sqlite"
     defs = defs_on(
         platform,
         published,
@@ -239,7 +239,7 @@ def test_the_maintenance_job_reports_and_publishes(platform: Engine, tmp_path: P
     assert dry.success and platform_ids(platform) == before
     done = job.execute_in_process(instance=instance)
     assert done.success
-    with duckdb.connect(str(published), read_only=True) as con:  # what readers see
+    with open_published(published) as con:  # what readers see
         reported = {
             (run_id == done.run_id, dry_run): (started, rows)
             for run_id, started, dry_run, rows in con.execute(

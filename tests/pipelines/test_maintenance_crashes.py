@@ -26,6 +26,7 @@ from sqlalchemy import Engine, text
 from pipelines.maintenance.archive import archive_table
 from pipelines.maintenance.archive_specs import EXECUTIONS
 from pipelines.warehouse.files import connect_working
+from pipelines.warehouse.lake import open_published
 from platform_core.db import make_engine
 from platform_core.simulate import SimulationConfig, simulate
 from tests.pipelines.maintenance_support import REPO, Agenthub, archive_rows, ids, ingest
@@ -94,7 +95,7 @@ def platform(postgres, tmp_path: Path) -> Engine:
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_never_loses_or_duplicates(platform: Engine, tmp_path: Path):
-    warehouse, archive = tmp_path / "warehouse.duckdb", tmp_path / "archive"
+    warehouse, archive = tmp_path / "warehouse.sqlite", tmp_path / "archive"
     url = platform.engine.url.render_as_string(hide_password=False)
     ingest(platform, warehouse)
     every = ids(platform, "SELECT id FROM executions")
@@ -176,7 +177,7 @@ def test_maintenance_and_the_pipeline_started_together(postgres, tmp_path: Path)
     reads = 0
     while any(r.running for r in runs):
         try:
-            with duckdb.connect(str(warehouse), read_only=True) as con:
+            with open_published(warehouse) as con:
                 con.execute("select count(*) from marts.executions_all").fetchall()
             reads += 1
         except duckdb.Error as exc:
@@ -190,7 +191,7 @@ def test_maintenance_and_the_pipeline_started_together(postgres, tmp_path: Path)
     in_archive = set(analyst_ids(archive))
     assert on_platform | in_archive == every and not on_platform & in_archive
     assert in_archive, "maintenance archived nothing"
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with open_published(warehouse) as con:
         rows = con.execute("select id, is_archived from marts.executions_all").fetchall()
     assert {r[0] for r in rows} == every and len(rows) == len(every)
     assert {r[0] for r in rows if r[1]} == in_archive

@@ -15,7 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from sqlalchemy import Engine, text
 
@@ -23,6 +22,7 @@ from pipelines.jobs import MAINTENANCE_JOB
 from pipelines.maintenance.settings import Maintenance
 from pipelines.run import run_pipeline
 from pipelines.warehouse.files import connect_working
+from pipelines.warehouse.lake import open_published
 from platform_core.db import is_sqlite
 from platform_core.models import utcnow
 from platform_core.simulate import SimulationConfig
@@ -49,7 +49,7 @@ def scalar(engine: Engine, sql: str, **params: object) -> object:
 
 def published(path: Path, sql: str, params: list | None = None) -> list[tuple]:
     """What readers see: the published file, read only."""
-    with duckdb.connect(str(path), read_only=True) as con:
+    with open_published(path) as con:
         return con.execute(sql, params or []).fetchall()
 
 
@@ -74,7 +74,7 @@ def snapshot(engine: Engine, archive: Path) -> str:
 class Setup:
     """A platform, its warehouse and archive, and the code location on them."""
 
-    def __init__(self, engine: Engine, root: Path, warehouse: str = "warehouse.duckdb"):
+    def __init__(self, engine: Engine, root: Path, warehouse: str = "warehouse.sqlite"):
         self.engine, self.archive = engine, root / "archive"
         self.warehouse = root / warehouse
         self.now = utcnow()

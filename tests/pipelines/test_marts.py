@@ -46,7 +46,7 @@ CONFIG = SimulationConfig(
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
     tmp = tmp_path_factory.mktemp(request.param)
     engine = simulated_engine(request.param, request, tmp, CONFIG)
-    b = Built(engine, tmp / "warehouse.duckdb")
+    b = Built(engine, tmp / "warehouse.sqlite")
     b.run()
     yield b
     engine.dispose()

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, text
 
 from pipelines.jobs import CHECKS_JOB, PIPELINE_JOB
 from pipelines.warehouse.files import working_path
+from pipelines.warehouse.lake import Lake, open_lake
 from platform_core.simulate import SimulationConfig, simulate
 from tests.pipelines.location import defs_on
 from tests.pipelines.test_trust_writeback import Platform
@@ -40,7 +41,7 @@ def delete_agent(engine: Engine, agent: int) -> int:
 @pytest.fixture
 def platform(engine: Engine, tmp_path) -> Platform:
     simulate(engine, HISTORY)
-    p = Platform(engine, tmp_path / "warehouse.duckdb")
+    p = Platform(engine, tmp_path / "warehouse.sqlite")
     p.run()
     return p
 
@@ -126,7 +127,7 @@ def a_day_passes(platform: Platform) -> None:
 
 def mentions(platform: Platform, needle: str) -> list[str]:
     """Every warehouse table and text column that holds ``needle`` somewhere."""
-    con = duckdb.connect(str(working_path(platform.warehouse)), read_only=True)
+    con = open_lake(Lake.of(platform.warehouse), read_only=True)
     try:
         columns = con.execute(
             "select schema_name, table_name, column_name from duckdb_columns()"

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 from pipelines.warehouse.files import connect_working, publish, working_path
+from pipelines.warehouse.lake import open_published
 
 READER = """
 import json, sys, time, duckdb
@@ -33,19 +34,19 @@ print(json.dumps({"opens": opens, "errors": errors, "seen": sorted(seen)}))
 
 
 def test_working_file_sits_beside_the_published_one(tmp_path: Path) -> None:
-    assert working_path(tmp_path / "warehouse.duckdb") == tmp_path / "warehouse.work.duckdb"
+    assert working_path(tmp_path / "warehouse.sqlite") == tmp_path / "warehouse.work.duckdb"
 
 
 def test_publish_without_a_working_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="run the ingest first"):
-        publish(tmp_path / "warehouse.duckdb")
+        publish(tmp_path / "warehouse.sqlite")
 
 
 @pytest.mark.slow
 def test_readers_in_other_processes_never_fail_while_the_pipeline_publishes(
     tmp_path: Path,
 ) -> None:
-    published = tmp_path / "warehouse.duckdb"
+    published = tmp_path / "warehouse.sqlite"
     with connect_working(published) as con:
         con.execute("CREATE TABLE raw.numbers AS SELECT range AS v FROM range(200000)")
     publish(published)
@@ -69,7 +70,7 @@ def test_readers_in_other_processes_never_fail_while_the_pipeline_publishes(
         assert result["errors"] == []
         assert result["opens"] > 10
     assert len({v for r in results for v in r["seen"]}) > 1, "readers never saw a new snapshot"
-    con = duckdb.connect(str(published), read_only=True)
+    con = open_published(published)
     try:
         assert con.execute("SELECT max(v) FROM raw.numbers").fetchall()[0][0] == (
             199_999 + publishes
@@ -89,7 +90,7 @@ con.close()
 
 @pytest.mark.slow
 def test_a_second_pipeline_process_waits_for_the_working_file(tmp_path: Path) -> None:
-    published = tmp_path / "warehouse.duckdb"
+    published = tmp_path / "warehouse.sqlite"
     with connect_working(published) as con:
         con.execute("CREATE TABLE raw.numbers AS SELECT 1 AS v")
     holder = subprocess.Popen(
@@ -128,7 +129,7 @@ def header_storage_version(path: Path) -> int:
 
 
 def test_the_published_warehouse_opens_in_the_duckdb_cli(tmp_path: Path) -> None:
-    published = tmp_path / "warehouse.duckdb"
+    published = tmp_path / "warehouse.sqlite"
     with connect_working(published) as con:
         con.execute(
             "CREATE TABLE raw.docs (id BIGINT PRIMARY KEY, doc JSON USING COMPRESSION zstd)"
@@ -149,7 +150,7 @@ def test_the_published_warehouse_opens_in_the_duckdb_cli(tmp_path: Path) -> None
 
 
 def test_a_working_file_in_duckdb_2_format_is_converted_once(tmp_path: Path) -> None:
-    published = tmp_path / "warehouse.duckdb"
+    published = tmp_path / "warehouse.sqlite"
     old = duckdb.connect(str(working_path(published)))  # as the previous pipeline made it
     old.execute("CREATE SCHEMA marts")
     old.execute("CREATE TABLE marts.totals AS SELECT range AS id, range * 2 AS v FROM range(1000)")

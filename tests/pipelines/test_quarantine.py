@@ -40,7 +40,7 @@ def raw_layer_with_user_and_agent(con: duckdb.DuckDBPyConnection) -> None:
 def test_a_row_breaking_one_rule_twice_stays_two_rows_run_after_run(tmp_path: Path) -> None:
     """Both JSON documents invalid: one row per detail, and rebuilding never multiplies them
     (the rebuild keeps each row's first detected_at by joining on the whole grain)."""
-    with connect_working(tmp_path / "warehouse.duckdb") as con:
+    with connect_working(tmp_path / "warehouse.sqlite") as con:
         raw_layer_with_user_and_agent(con)
         con.execute(
             "insert into raw.executions (id, agent_id, user_id, status, execution_id,"
@@ -72,7 +72,7 @@ def test_verdicts_that_change_without_the_row_changing_follow_incremental_runs(
     all released, while an unchanged bad row keeps its finding and its detected_at."""
     t1, run0, run1 = datetime(2026, 5, 4, 12), datetime(2026, 5, 5), datetime(2026, 5, 7)
     future = datetime(2026, 5, 6)
-    with connect_working(tmp_path / "warehouse.duckdb") as con:
+    with connect_working(tmp_path / "warehouse.sqlite") as con:
         raw_layer_with_user_and_agent(con)
         executions = [
             (1, 1, "e1", "{}", T0),  # valid

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import duckdb
 from sqlalchemy import Engine, text
 
 from pipelines.ingest.extract import open_reader
@@ -18,6 +17,7 @@ from pipelines.ingest.tables import INGESTED_TABLES, SOURCE_TABLES
 from pipelines.sql_models import build_in_order
 from pipelines.trust.model import TrustParameters, update_trust
 from pipelines.warehouse.files import connect_working
+from pipelines.warehouse.lake import Lake, open_lake
 from platform_core.service import PlatformService
 
 T0 = datetime(2026, 5, 4, 9, 0)
@@ -78,7 +78,7 @@ def test_naive_join_multiplies_and_the_marts_do_not(engine: Engine, tmp_path: Pa
     assert naive["Busy"] == (6, 6)  # 2 hirings x 3 executions, both ways
     assert naive["Idle"] == (1, 0)
 
-    published = tmp_path / "warehouse.duckdb"
+    published = tmp_path / "warehouse.sqlite"
     reader = open_reader(engine.url.render_as_string(hide_password=False))
     with connect_working(published) as con:
         for table in INGESTED_TABLES:
@@ -94,7 +94,7 @@ def test_naive_join_multiplies_and_the_marts_do_not(engine: Engine, tmp_path: Pa
             {("marts", "trust_events"): trust, ("marts", "agent_trust"): trust},
         )
     reader.close()
-    con = duckdb.connect(str(published.with_name("warehouse.work.duckdb")), read_only=True)
+    con = open_lake(Lake.of(published), read_only=True)
     try:
         summary = {
             r[0]: r[1:]

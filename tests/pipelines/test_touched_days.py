@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from pipelines.jobs import DAILY_JOB, PIPELINE_JOB, touched_days_of_run
 from pipelines.run import run_pipeline
+from pipelines.warehouse.lake import Lake, open_lake, open_published
 from platform_core.models import utcnow
 from platform_core.simulate import SimulationConfig
 from tests.pipelines.location import defs_on
@@ -23,7 +24,7 @@ HISTORY = SimulationConfig(users=10, agents=4, hirings=20, executions=1_500, day
 
 
 def _days_with_usage(warehouse: Path) -> set[str]:
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = open_published(warehouse)
     try:
         rows = con.execute("select distinct day::varchar from marts.agent_usage_daily").fetchall()
         return {r[0] for r in rows}
@@ -41,7 +42,7 @@ def test_days_of_a_run_whose_partitions_were_not_rebuilt_are_rebuilt_by_the_next
     tmp_path: Path,
 ) -> None:
     engine = _platform(tmp_path)
-    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse = tmp_path / "warehouse.sqlite"
     defs = defs_on(engine, warehouse)
     instance = dg.DagsterInstance.ephemeral()
     # The hourly job alone: it ingests and records the touched days, but no partition run
@@ -63,7 +64,7 @@ def test_days_of_a_run_whose_partitions_were_not_rebuilt_are_rebuilt_by_the_next
 
 def test_a_failed_partition_run_leaves_its_days_owed(tmp_path: Path) -> None:
     engine = _platform(tmp_path)
-    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse = tmp_path / "warehouse.sqlite"
     defs = defs_on(engine, warehouse)
     instance = dg.DagsterInstance.ephemeral()
     first = run_pipeline(instance, defs=defs)
@@ -82,7 +83,7 @@ def test_a_failed_partition_run_leaves_its_days_owed(tmp_path: Path) -> None:
         instance=instance, partition_key=day, raise_on_error=False
     )
     assert not failed.success
-    con = duckdb.connect(str(warehouse.with_name("warehouse.work.duckdb")), read_only=True)
+    con = open_lake(Lake.of(warehouse), read_only=True)
     try:
         assert con.execute("select day::varchar from ops.pending_days").fetchall() == [(day,)]
     finally:

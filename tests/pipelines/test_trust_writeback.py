@@ -21,7 +21,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from sqlalchemy import Engine, text
 
@@ -30,7 +29,8 @@ from pipelines.run import PipelineRun, run_pipeline
 from pipelines.trust.model import TrustParameters, recompute_matches, update_trust
 from pipelines.trust.resource import TrustModel
 from pipelines.trust.writeback import write_back
-from pipelines.warehouse.files import connect_working, working_path
+from pipelines.warehouse.files import connect_working
+from pipelines.warehouse.lake import Lake, open_lake
 from platform_core.models import utcnow
 from platform_core.service import PlatformService
 from platform_core.simulate import SimulationConfig, simulate
@@ -67,7 +67,7 @@ def disagreement(engine: Engine, warehouse: Path) -> Disagreement:
     with engine.connect() as conn:
         records = {r for (r,) in conn.execute(text("SELECT record_id FROM trust_records"))}
         scores = dict(conn.execute(text("SELECT id, trust_score FROM agents")).all())
-    con = duckdb.connect(str(working_path(warehouse)), read_only=True)
+    con = open_lake(Lake.of(warehouse), read_only=True)
     try:
         events = {r for (r,) in con.execute("select record_id from marts.trust_events").fetchall()}
         trust = dict(con.execute("select agent_id, trust_score from marts.agent_trust").fetchall())
@@ -96,7 +96,7 @@ class Platform:
         return outcome
 
     def warehouse_query(self, sql: str, params: list | None = None) -> list[tuple]:
-        con = duckdb.connect(str(working_path(self.warehouse)), read_only=True)
+        con = open_lake(Lake.of(self.warehouse), read_only=True)
         try:
             return con.execute(sql, params or []).fetchall()
         finally:
@@ -106,7 +106,7 @@ class Platform:
 @pytest.fixture
 def platform(engine: Engine, tmp_path: Path) -> Platform:
     simulate(engine, HISTORY)
-    p = Platform(engine, tmp_path / "warehouse.duckdb")
+    p = Platform(engine, tmp_path / "warehouse.sqlite")
     p.run()
     assert disagreement(engine, p.warehouse).none
     return p

@@ -12,7 +12,7 @@ from pipelines.warehouse.files import MAINTENANCE_REPORTS, open_working, working
 
 
 def test_old_marts_report_tables_move_into_ops_with_their_rows(tmp_path: Path) -> None:
-    path = tmp_path / "warehouse.duckdb"
+    path = tmp_path / "warehouse.sqlite"
     with duckdb.connect(str(working_path(path))) as con:
         con.execute("create schema marts")
         for name in MAINTENANCE_REPORTS:  # the old layout: the same tables under marts

@@ -9,10 +9,10 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipelines.sql_files import create_macros, macro_names
+from pipelines.warehouse.lake import open_published
 from tests.dashboards.conftest import Published
 from tests.dashboards.reference import rows
 
@@ -27,7 +27,7 @@ TESTED_HERE = {"outcomes_by_day", "agent_failure_reasons", "agent_top_users", "t
 
 def call(path: Path, sql: str, params: dict) -> list[tuple]:
     """``sql`` on a read-only connection to ``path``, with the macros it calls created first."""
-    with duckdb.connect(str(path), read_only=True) as con:
+    with open_published(path) as con:
         create_macros(con, sql)
         return con.execute(sql, params).fetchall()
 

@@ -9,10 +9,15 @@ select agent_id, 0.5, 0.0, 0.0, 0, null, null, $version, $run_at
 from intermediate.valid_agents
 where agent_id not in (select agent_id from marts.agent_trust);
 
-insert or replace into ops.watermarks
-select 'trust_source', null, 0, max(changed_at)
-from intermediate.executions_all
-having max(changed_at) is not null;
+merge into ops.watermarks as w
+using (
+    select 'trust_source' as table_name, null::timestamp as updated_at, 0::bigint as last_id,
+           max(changed_at) as advanced_at
+    from intermediate.executions_all
+    having max(changed_at) is not null
+) as s
+on w.table_name = s.table_name
+when matched then update set * when not matched then insert *;
 
 drop table if exists _trust_source;
 drop table if exists _trust_scope;

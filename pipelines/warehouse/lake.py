@@ -1,0 +1,412 @@
+"""The warehouse is a DuckLake: a catalog database plus Parquet files, every commit a snapshot.
+
+Where it lives (``WAREHOUSE_CATALOG``, ``WAREHOUSE_DATA_PATH``):
+
+- the catalog is a SQLite file on one machine (default ``data/warehouse.sqlite``) or a
+  PostgreSQL database across machines (a ``postgresql://`` URL);
+- the data files go to ``WAREHOUSE_DATA_PATH``, by default a folder named after the SQLite
+  catalog beside it (``data/warehouse/``), or ``data/warehouse/`` with a PostgreSQL catalog.
+
+Readers and writers:
+
+- A pipeline or maintenance run writes through :func:`open_lake` with the catalog attached as
+  ``warehouse``; each statement or transaction it commits is a DuckLake snapshot. One run
+  writes at a time (:class:`WriterLock`), as with the DuckDB file before.
+- At its end a run records the snapshot it ends on in ``ops.published_snapshots``
+  (:func:`record_published`). Readers (dashboards, ``agenthub sql``, the export, tests)
+  attach the catalog read-only *at that snapshot* (:func:`open_published`): they never see
+  half a run, never wait for a writer, and never block one. Any earlier published snapshot
+  stays readable until maintenance expires it (time travel).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import duckdb
+
+from pipelines.warehouse import extensions
+from platform_core.config import SettingError
+
+#: The name the catalog is attached under; every SQL file writes ``raw.x``, ``marts.y``
+#: against it (``USE warehouse``).
+ALIAS = "warehouse"
+DEFAULT_CATALOG = "data/warehouse.sqlite"
+SCHEMAS = ("raw", "staging", "intermediate", "marts", "ops")
+#: DuckLake retries a commit the catalog refused (SQLite: "database is locked" while another
+#: process commits; PostgreSQL: a serialization conflict) with exponential backoff.
+COMMIT_RETRIES = 100
+
+
+def is_postgres_url(value: str) -> bool:
+    """Whether ``value`` names a PostgreSQL catalog rather than a SQLite file."""
+    return value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://"))
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Where the warehouse lives: its catalog and its data folder."""
+
+    catalog: str = DEFAULT_CATALOG
+    data_path: str = ""
+
+    @classmethod
+    def of(cls, value: str | Path | Lake, data_path: str = "") -> Lake:
+        """A Lake from a catalog path or URL (tests and scripts pass a path)."""
+        if isinstance(value, Lake):
+            return value
+        return cls(str(value), data_path)
+
+    @classmethod
+    def from_env(cls) -> Lake:
+        """The lake ``WAREHOUSE_CATALOG`` and ``WAREHOUSE_DATA_PATH`` name (defaults: under
+        ``data/``), as the Dagster resource reads them."""
+        return cls(
+            os.environ.get("WAREHOUSE_CATALOG") or DEFAULT_CATALOG,
+            os.environ.get("WAREHOUSE_DATA_PATH", ""),
+        )
+
+    @property
+    def postgres(self) -> bool:
+        """Whether the catalog is a PostgreSQL database."""
+        return is_postgres_url(self.catalog)
+
+    @property
+    def data_folder(self) -> Path:
+        """``WAREHOUSE_DATA_PATH``, or the default beside the SQLite catalog."""
+        if self.data_path:
+            return Path(self.data_path)
+        if self.postgres:
+            return Path("data/warehouse")
+        catalog = Path(self.catalog)
+        return catalog.with_name(catalog.stem)
+
+    @property
+    def name(self) -> str:
+        """A short description for logs and messages (never a password)."""
+        if self.postgres:
+            parts = urlsplit(self.catalog)
+            return f"postgresql://{parts.hostname or ''}:{parts.port or 5432}{parts.path}"
+        return self.catalog
+
+    def ducklake_uri(self) -> str:
+        """The ``ducklake:`` URI DuckDB attaches."""
+        if self.postgres:
+            url = self.catalog.replace("postgresql+psycopg://", "postgresql://", 1)
+            return f"ducklake:postgres:{url}"
+        return f"ducklake:sqlite:{Path(self.catalog).resolve()}"
+
+    def exists(self) -> bool:
+        """Whether a catalog is there to read (a SQLite file; a PostgreSQL catalog is assumed)."""
+        return self.postgres or Path(self.catalog).is_file()
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def attach(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    *,
+    alias: str = ALIAS,
+    read_only: bool = False,
+    snapshot: int | None = None,
+) -> None:
+    """Attach ``lake`` to ``con`` as ``alias`` (``snapshot``: pinned at that version).
+
+    ATTACH takes no bound parameters, so the values are quoted; the snapshot is an int.
+    """
+    options = [f"DATA_PATH {_quote(str(lake.data_folder.resolve()) + os.sep)}"]
+    if read_only:
+        options.append("READ_ONLY")
+    if snapshot is not None:
+        options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
+    con.execute(f"ATTACH {_quote(lake.ducklake_uri())} AS {alias} ({', '.join(options)})")
+
+
+def open_lake(
+    lake: Lake, *, read_only: bool = False, snapshot: int | None = None, threads: int = 2
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with ``lake`` attached as ``warehouse`` and in use (temporary
+    tables stay in memory; every layer's table is in the lake)."""
+    if not read_only:
+        lake.data_folder.mkdir(parents=True, exist_ok=True)
+        if not lake.postgres:
+            Path(lake.catalog).parent.mkdir(parents=True, exist_ok=True)
+    con = extensions.connect(catalog="postgres" if lake.postgres else "sqlite")
+    try:
+        con.execute(f"SET threads = {int(threads)}")
+        con.execute(f"SET ducklake_max_retry_count = {COMMIT_RETRIES}")
+        attach(con, lake, read_only=read_only, snapshot=snapshot)
+        con.execute(f"USE {ALIAS}")
+        if not read_only:
+            _set_options(con)
+            for schema in SCHEMAS:
+                if not con.execute(
+                    "select 1 from duckdb_schemas() where database_name = ? and schema_name = ?",
+                    [ALIAS, schema],
+                ).fetchall():
+                    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+#: DuckLake options every warehouse gets. ZSTD: the JSON documents are long and unique per
+#: row, and DuckDB's default Snappy stores them larger for no gain in speed. No data
+#: inlining: it reserves the column name ``row_id``, which ``marts.counter_drift`` has
+#: (a contract), and small commits' files are merged by the maintenance upkeep anyway.
+LAKE_OPTIONS = {"parquet_compression": "zstd", "data_inlining_row_limit": "0"}
+
+
+def _set_options(con: duckdb.DuckDBPyConnection) -> None:
+    """Set :data:`LAKE_OPTIONS` where the catalog does not have them yet (once per lake)."""
+    have = dict(con.execute(f"select option_name, value from {ALIAS}.options()").fetchall())
+    for option, value in LAKE_OPTIONS.items():
+        if have.get(option) != value:
+            con.execute(f"CALL {ALIAS}.set_option(?, ?)", [option, value])
+
+
+# --- Published snapshots ------------------------------------------------------------------
+
+PUBLISHED_DDL = """
+create table if not exists ops.published_snapshots (
+    snapshot_id bigint not null,
+    published_at timestamp not null,
+    published_by varchar not null
+)
+"""
+
+
+def current_snapshot(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest committed snapshot of the attached warehouse."""
+    return int(con.execute(f"select id from {ALIAS}.current_snapshot()").fetchall()[0][0])
+
+
+def record_published(con: duckdb.DuckDBPyConnection, published_by: str) -> int:
+    """Record the snapshot the run's commits end on as the one readers open, and return it.
+
+    The record itself commits one more snapshot, after the published one: it adds only this
+    row, which readers of the published snapshot never need.
+    """
+    con.execute(PUBLISHED_DDL)
+    snapshot = current_snapshot(con)
+    now = datetime.now(UTC).replace(tzinfo=None)  # naive UTC, like every warehouse timestamp
+    con.execute(
+        "insert into ops.published_snapshots values (?, ?, ?)", [snapshot, now, published_by]
+    )
+    return snapshot
+
+
+def published_snapshot(con: duckdb.DuckDBPyConnection, alias: str = ALIAS) -> int | None:
+    """The newest published snapshot of the lake attached as ``alias`` (None: never)."""
+    found = newest_published(con, alias)
+    return None if found is None else found[0]
+
+
+def newest_published(
+    con: duckdb.DuckDBPyConnection, alias: str = ALIAS
+) -> tuple[int, datetime] | None:
+    """The newest published snapshot of the lake attached (unpinned) as ``alias``, and when
+    it was published (naive UTC); None before the first publish. Each call is a new
+    transaction, which reads the catalog as it is now: a long-lived reader sees each publish."""
+    has_table = con.execute(
+        "select 1 from duckdb_tables() where database_name = ? and schema_name = 'ops'"
+        " and table_name = 'published_snapshots'",
+        [alias],
+    ).fetchall()
+    if not has_table:
+        return None
+    rows = con.execute(
+        f"select snapshot_id, published_at from {alias}.ops.published_snapshots"
+        " order by snapshot_id desc limit 1"
+    ).fetchall()
+    return (int(rows[0][0]), rows[0][1]) if rows else None
+
+
+class NotPublished(RuntimeError):
+    """The warehouse has no published snapshot yet."""
+
+
+def latest_published(lake: Lake) -> int | None:
+    """The lake's newest published snapshot, read from the catalog (None: nothing yet)."""
+    if not lake.exists():
+        return None
+    con = extensions.connect(catalog="postgres" if lake.postgres else "sqlite")
+    try:
+        attach(con, lake, alias="latest", read_only=True)
+        return published_snapshot(con, "latest")
+    finally:
+        con.close()
+
+
+def open_published(
+    lake: Lake | str | Path, snapshot: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A read-only connection on the published snapshot (or ``snapshot``, an earlier one).
+
+    Raises :class:`NotPublished` when no run has published yet.
+    """
+    lake = Lake.of(lake)
+    snapshot = latest_published(lake) if snapshot is None else snapshot
+    if snapshot is None:
+        raise NotPublished(
+            f"the warehouse at {lake.name} has no published snapshot yet: "
+            "run `agenthub pipeline run` (or `make demo`) first"
+        )
+    return open_lake(lake, read_only=True, snapshot=snapshot)
+
+
+# --- One writer at a time ------------------------------------------------------------------
+
+
+class WriterLock:
+    """The warehouse's writer lock, held for a whole run.
+
+    SQLite catalog: an ``flock`` on ``<catalog>.lock`` (released by the kernel if the process
+    dies). PostgreSQL catalog: a session advisory lock on the catalog database (released when
+    the session ends), so runs on different machines exclude each other too.
+    """
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+        self._fd: int | None = None
+        self._pg: Any = None
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free."""
+        if self.lake.postgres:
+            import psycopg
+
+            if self._pg is None:
+                url = self.lake.catalog.replace("postgresql+psycopg://", "postgresql://", 1)
+                self._pg = psycopg.connect(url, autocommit=True)
+            key = zlib.crc32(str(self.lake.data_folder.resolve()).encode()) - 2**31
+            return bool(self._pg.execute("select pg_try_advisory_lock(%s)", [key]).fetchone()[0])
+        if self._fd is None:
+            path = Path(f"{self.lake.catalog}.lock")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def acquire(self, timeout_s: float) -> None:
+        """Wait up to ``timeout_s`` for the lock, saying once that another run holds it."""
+        deadline = time.monotonic() + timeout_s
+        delay, said = 0.2, False
+        while not self.try_acquire():
+            if time.monotonic() > deadline:
+                self.release()
+                raise TimeoutError(
+                    f"the warehouse at {self.lake.name} was held by another pipeline or "
+                    f"maintenance run for {timeout_s:.0f} s (WAREHOUSE_LOCK_TIMEOUT_S)"
+                )
+            if not said:
+                logging.getLogger(__name__).warning(
+                    "the warehouse at %s is held by another pipeline or maintenance run; "
+                    "waiting up to %.0f s",
+                    self.lake.name,
+                    timeout_s,
+                )
+                said = True
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def release(self) -> None:
+        """Let the next run in."""
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
+        if self._pg is not None:
+            self._pg.close()  # ending the session drops the advisory lock
+            self._pg = None
+
+
+def lock_timeout() -> float:
+    """Seconds to wait for the writer lock (``WAREHOUSE_LOCK_TIMEOUT_S``, default 1800)."""
+    value = os.environ.get("WAREHOUSE_LOCK_TIMEOUT_S", "1800")
+    variable = "WAREHOUSE_LOCK_TIMEOUT_S"
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise SettingError(
+            variable, f"{value!r} is not a number.", "give seconds, e.g. 1800."
+        ) from None
+    if not seconds >= 0:
+        raise SettingError(variable, f"{value!r} is negative.", "give seconds, e.g. 1800.")
+    return seconds
+
+
+@contextmanager
+def writer_lock(lake: Lake, timeout_s: float | None = None) -> Iterator[WriterLock]:
+    """Hold the writer lock for a block."""
+    lock = WriterLock(lake)
+    lock.acquire(lock_timeout() if timeout_s is None else timeout_s)
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
+def check_lake(lake: Lake, *, archive_dir: str) -> Lake:
+    """``WAREHOUSE_CATALOG`` and ``WAREHOUSE_DATA_PATH`` as a lake a run can write, or a
+    SettingError naming the variable.
+
+    The data folder may not overlap the archive (``ARCHIVE_DIR``): deleting files no snapshot
+    references must never be able to touch an archive file.
+    """
+    if lake.postgres:
+        parts = urlsplit(lake.catalog)
+        if not parts.hostname or not parts.path.strip("/"):
+            raise SettingError(
+                "WAREHOUSE_CATALOG",
+                f"{lake.name} names no host or database.",
+                "give a URL like postgresql://user@host:5432/warehouse.",
+            )
+    else:
+        catalog = Path(lake.catalog)
+        if catalog.is_dir():
+            raise SettingError(
+                "WAREHOUSE_CATALOG",
+                f"{catalog} is a folder; the catalog is a SQLite file.",
+                "point it at a file, e.g. data/warehouse.sqlite.",
+            )
+        if lake.catalog != DEFAULT_CATALOG and not catalog.parent.is_dir():
+            raise SettingError(
+                "WAREHOUSE_CATALOG",
+                f"the folder {catalog.parent} does not exist (nothing was created).",
+                f"check the path for a typo, or create the folder (mkdir -p {catalog.parent}).",
+            )
+        if catalog.is_file() and catalog.stat().st_size:
+            with open(catalog, "rb") as handle:
+                if handle.read(16) != b"SQLite format 3\x00":
+                    raise SettingError(
+                        "WAREHOUSE_CATALOG",
+                        f"{catalog} exists and is not a SQLite database.",
+                        "point it at another file name, or move that file away.",
+                    )
+    data = lake.data_folder.resolve()
+    archive = Path(archive_dir).resolve()
+    if data == archive or data.is_relative_to(archive) or archive.is_relative_to(data):
+        raise SettingError(
+            "WAREHOUSE_DATA_PATH",
+            f"{lake.data_folder} overlaps the archive at {archive_dir} (ARCHIVE_DIR).",
+            "give the warehouse's data files a folder of their own, e.g. data/warehouse/.",
+        )
+    return lake
