@@ -311,3 +311,43 @@ def sql(
     typer.echo(done.stdout, nl=False)
     typer.echo(done.stderr, nl=False, err=True)
     raise typer.Exit(done.returncode)
+
+
+warehouse_app = typer.Typer(help="The warehouse's storage.", no_args_is_help=True)
+app.add_typer(warehouse_app, name="warehouse")
+
+
+@warehouse_app.command("migrate")
+def warehouse_migrate(
+    source: str = typer.Option(
+        None,
+        "--from",
+        help="The old DuckDB warehouse file (default: data/warehouse.work.duckdb, else "
+        "data/warehouse.duckdb).",
+    ),
+) -> None:
+    """Move a warehouse kept in one DuckDB file (before the DuckLake) into the DuckLake at
+    WAREHOUSE_CATALOG, once, and publish it; the next pipeline run goes on incrementally.
+
+    The alternative is to let the next run rebuild everything from the platform and the
+    archive, which loses the maintenance reports' history.
+    """
+    from pathlib import Path
+
+    from pipelines.warehouse.migrate import default_source, migrate
+
+    path = Path(source) if source else default_source()
+    if path is None:
+        console.print("[red]no old warehouse file under data/; give it with --from[/red]")
+        raise typer.Exit(2)
+    lake = Lake.from_env()
+    console.print(f"[bold]> migrating {path} into {lake.name}")
+    try:
+        done = migrate(path, lake, say=console.print)
+    except (FileNotFoundError, RuntimeError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"{done.tables} tables, {done.rows:,} rows in {done.seconds:.1f} s; "
+        f"published snapshot {done.snapshot}"
+    )

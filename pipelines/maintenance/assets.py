@@ -158,3 +158,4 @@ def maintenance(
         run.check_orphans()
         run.table_health()
         run.verify_archive()
+        run.warehouse_upkeep()

@@ -31,6 +31,7 @@ from pipelines.maintenance.reports import (
     record_run,
 )
 from pipelines.maintenance.settings import Maintenance
+from pipelines.warehouse.upkeep import Upkeep, retention_days, upkeep
 from platform_core.service import PlatformService
 
 
@@ -162,6 +163,25 @@ class MaintenanceRun:
                 "a file listed in ops.archive_manifest is missing or its row count differs"
                 " (see marts.archive_months where not verified); restore it from backup"
             )
+
+    def warehouse_upkeep(self) -> Upkeep:
+        """Merge the warehouse's small files, expire snapshots older than the retention
+        (never the published one) and delete the files nothing references."""
+        result, seconds = _timed(
+            lambda: upkeep(self.con, self.now, days=retention_days(), dry_run=self.dry_run)
+        )
+        self._record(
+            "warehouse_upkeep",
+            result.files_merged + result.snapshots_expired + result.files_deleted,
+            seconds,
+            result.detail(),
+            result.bytes_before - result.bytes_after,
+        )
+        self.log(
+            f"warehouse upkeep: {result.files_before:,} -> {result.files_after:,} files, "
+            f"{result.snapshots_expired:,} snapshots expired, {result.files_deleted:,} deleted"
+        )
+        return result
 
 
 def drift_listing(drift: list[Drift]) -> list[dict[str, str | int]]:

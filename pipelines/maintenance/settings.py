@@ -11,6 +11,7 @@ import dagster as dg
 from pydantic import Field
 
 from pipelines.env import FromEnvironment
+from pipelines.warehouse.upkeep import retention_days
 from platform_core.config import SettingError
 
 DEFAULT_ARCHIVE_DIR = "data/archive"
@@ -87,6 +88,7 @@ class Maintenance(FromEnvironment, dg.ConfigurableResource):
         check_archive_dir(self.archive_dir)
         _days(self.execution_retention_days, "EXECUTION_RETENTION_DAYS")
         _days(self.metrics_retention_days, "METRICS_RETENTION_DAYS")
+        retention_days()  # WAREHOUSE_SNAPSHOT_RETENTION_DAYS, for the warehouse upkeep
 
     @property
     def archive_path(self) -> Path:

@@ -94,6 +94,8 @@ def connect(*, catalog: str = "sqlite", **config: Any) -> duckdb.DuckDBPyConnect
     (``catalog``: ``sqlite`` or ``postgres``; loading only the one needed saves ~0.1 s)."""
     con = duckdb.connect(config={**offline_config(), **config})
     try:
+        # Long scans would draw a progress bar on the terminal of whoever runs a command.
+        con.execute("SET enable_progress_bar = false")
         con.execute("LOAD ducklake")
         con.execute(f"LOAD {'postgres_scanner' if catalog == 'postgres' else 'sqlite_scanner'}")
     except BaseException:

@@ -225,7 +225,8 @@ def export_snapshot(lake: Lake, snapshot: int, path: Path) -> int:
     tmp.unlink(missing_ok=True)
     reader = open_published(lake, snapshot)
     try:
-        reader.execute(f"ATTACH ? AS export (STORAGE_VERSION '{STORAGE_VERSION}')", [str(tmp)])
+        quoted = str(tmp).replace("'", "''")  # ATTACH takes no bound parameters
+        reader.execute(f"ATTACH '{quoted}' AS export (STORAGE_VERSION '{STORAGE_VERSION}')")
         reader.execute("COPY FROM DATABASE warehouse TO export")
         reader.execute("DETACH export")
     except BaseException:

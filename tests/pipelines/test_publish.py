@@ -1,4 +1,4 @@
-"""Readers never see a lock: the published file stays readable while the pipeline publishes."""
+"""Readers never wait and never see half a run: they attach the lake at the published snapshot."""
 
 from __future__ import annotations
 
@@ -8,20 +8,21 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from pipelines.warehouse.files import connect_working, publish, working_path
-from pipelines.warehouse.lake import open_published
+from pipelines.warehouse.files import connect_working, publish
+from pipelines.warehouse.lake import Lake, NotPublished, check_lake, open_published
+from platform_core.config import SettingError
 
 READER = """
-import json, sys, time, duckdb
-path, seconds = sys.argv[1], float(sys.argv[2])
+import json, sys, time
+from pipelines.warehouse.lake import open_published
+catalog, seconds = sys.argv[1], float(sys.argv[2])
 opens, errors, seen = 0, [], set()
 deadline = time.monotonic() + seconds
 while time.monotonic() < deadline:
     try:
-        con = duckdb.connect(path, read_only=True)
+        con = open_published(catalog)
         try:
             seen.add(con.execute("SELECT max(v) FROM raw.numbers").fetchall()[0][0])
         finally:
@@ -33,81 +34,100 @@ print(json.dumps({"opens": opens, "errors": errors, "seen": sorted(seen)}))
 """
 
 
-def test_working_file_sits_beside_the_published_one(tmp_path: Path) -> None:
-    assert working_path(tmp_path / "warehouse.sqlite") == tmp_path / "warehouse.work.duckdb"
-
-
-def test_publish_without_a_working_file_says_so(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="run the ingest first"):
-        publish(tmp_path / "warehouse.sqlite")
+def test_readers_see_the_published_snapshot_not_what_a_run_wrote_since(tmp_path: Path) -> None:
+    catalog = tmp_path / "warehouse.sqlite"
+    with pytest.raises(NotPublished, match="agenthub pipeline run"):
+        open_published(catalog)
+    with connect_working(catalog) as con:
+        con.execute("CREATE TABLE raw.numbers AS SELECT range AS v FROM range(10)")
+        con.execute("CREATE TABLE marts.total AS SELECT sum(v) AS s FROM raw.numbers")
+        first = publish(con, catalog).snapshot
+        # A run half way: one table rewritten, the other not yet.
+        con.execute("INSERT INTO raw.numbers VALUES (100)")
+    reader = open_published(catalog)
+    try:
+        assert reader.execute("SELECT count(*), sum(v) FROM raw.numbers").fetchall() == [(10, 45)]
+        assert reader.execute("SELECT s FROM marts.total").fetchall() == [(45,)]
+    finally:
+        reader.close()
+    with connect_working(catalog) as con:
+        con.execute("CREATE OR REPLACE TABLE marts.total AS SELECT sum(v) AS s FROM raw.numbers")
+        second = publish(con, catalog).snapshot
+    assert second > first
+    reader = open_published(catalog)
+    try:
+        assert reader.execute("SELECT s FROM marts.total").fetchall() == [(145,)]
+    finally:
+        reader.close()
+    # Time travel: the first run's state, as it was published.
+    earlier = open_published(catalog, first)
+    try:
+        assert earlier.execute("SELECT s FROM marts.total").fetchall() == [(45,)]
+    finally:
+        earlier.close()
 
 
 @pytest.mark.slow
-def test_readers_in_other_processes_never_fail_while_the_pipeline_publishes(
+def test_readers_in_other_processes_never_fail_while_the_pipeline_writes_and_publishes(
     tmp_path: Path,
 ) -> None:
-    published = tmp_path / "warehouse.sqlite"
-    with connect_working(published) as con:
+    catalog = tmp_path / "warehouse.sqlite"
+    with connect_working(catalog) as con:
         con.execute("CREATE TABLE raw.numbers AS SELECT range AS v FROM range(200000)")
-    publish(published)
+        publish(con, catalog)
     readers = [
         subprocess.Popen(
-            [sys.executable, "-c", READER, str(published), "6"], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", READER, str(catalog), "6"], stdout=subprocess.PIPE, text=True
         )
         for _ in range(3)
     ]
-    publishes = 0
+    publishes, published = 0, {199_999}
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        # While readers hold the published file open, the pipeline writes its own file...
-        with connect_working(published) as con:
+        with connect_working(catalog) as con:
+            # Two commits per run; readers may only ever see the second.
+            con.execute("INSERT INTO raw.numbers VALUES (-1)")
+            con.execute("DELETE FROM raw.numbers WHERE v = -1")
             con.execute("INSERT INTO raw.numbers SELECT max(v) + 1 FROM raw.numbers")
-        publish(published)  # ...and swaps the snapshot in.
+            publish(con, catalog)
         publishes += 1
+        published.add(199_999 + publishes)
     results = [json.loads(r.communicate(timeout=60)[0]) for r in readers]
-    assert publishes >= 5
+    assert publishes >= 3
     for result in results:
         assert result["errors"] == []
-        assert result["opens"] > 10
+        assert result["opens"] >= 3
+        assert set(result["seen"]) <= published
     assert len({v for r in results for v in r["seen"]}) > 1, "readers never saw a new snapshot"
-    con = open_published(published)
-    try:
-        assert con.execute("SELECT max(v) FROM raw.numbers").fetchall()[0][0] == (
-            199_999 + publishes
-        )
-    finally:
-        con.close()
 
 
 LOCK_HOLDER = """
-import sys, time, duckdb
-con = duckdb.connect(sys.argv[1])
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-con.close()
+import sys, time
+from pipelines.warehouse.files import connect_working
+with connect_working(sys.argv[1]) as con:
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
 """
 
 
 @pytest.mark.slow
-def test_a_second_pipeline_process_waits_for_the_working_file(tmp_path: Path) -> None:
-    published = tmp_path / "warehouse.sqlite"
-    with connect_working(published) as con:
+def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
+    catalog = tmp_path / "warehouse.sqlite"
+    with connect_working(catalog) as con:
         con.execute("CREATE TABLE raw.numbers AS SELECT 1 AS v")
     holder = subprocess.Popen(
-        [sys.executable, "-c", LOCK_HOLDER, str(working_path(published)), "2"],
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-c", LOCK_HOLDER, str(catalog), "2"], stdout=subprocess.PIPE, text=True
     )
-    assert holder.stdout.readline().strip() == "locked"
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
     started = time.monotonic()
-    with connect_working(published) as con:  # waits for the other writer instead of failing
+    with connect_working(catalog) as con:  # waits for the other writer instead of failing
         assert con.execute("SELECT v FROM raw.numbers").fetchall() == [(1,)]
     assert time.monotonic() - started >= 1.0
     holder.wait(timeout=30)
 
 
-#: The DuckDB CLI from PyPI (duckdb-cli, installed with the project): a 1.x client, as many
-#: analysts' tools are. The Python library itself is 2.0.
+#: The DuckDB CLI from PyPI (duckdb-cli, installed with the project), without the DuckLake
+#: extension: what a client that cannot read the lake has.
 DUCKDB_CLI = Path(sys.executable).with_name("duckdb")
 
 
@@ -123,45 +143,34 @@ def cli(database: Path, sql: str) -> str:
     return result.stdout.strip()
 
 
-def header_storage_version(path: Path) -> int:
-    """The storage version number in a DuckDB file's header (bytes 12-20, little endian)."""
-    return int.from_bytes(path.read_bytes()[12:20], "little")
-
-
-def test_the_published_warehouse_opens_in_the_duckdb_cli(tmp_path: Path) -> None:
-    published = tmp_path / "warehouse.sqlite"
-    with connect_working(published) as con:
-        con.execute(
-            "CREATE TABLE raw.docs (id BIGINT PRIMARY KEY, doc JSON USING COMPRESSION zstd)"
-        )
+def test_the_export_is_the_published_snapshot_in_one_duckdb_file(tmp_path: Path) -> None:
+    catalog, export = tmp_path / "warehouse.sqlite", tmp_path / "export.duckdb"
+    with connect_working(catalog) as con:
+        con.execute("CREATE TABLE raw.docs (id BIGINT, doc JSON)")
         con.execute("INSERT INTO raw.docs SELECT range, json_object('n', range) FROM range(5000)")
         con.execute("CREATE VIEW staging.stg_docs AS SELECT * FROM raw.docs WHERE id % 2 = 0")
         con.execute("COMMENT ON TABLE raw.docs IS 'one document per id'")
-    publish(published)
-    assert "v1." in cli(published, "SELECT version()")  # really a 1.x client
-    assert header_storage_version(published) <= 68  # what 1.4 and 1.5 clients read
-    assert cli(published, "SELECT count(*), sum((doc->>'n')::int) FROM raw.docs") == (
+        published = publish(con, catalog, export=export)
+        con.execute("INSERT INTO raw.docs VALUES (-1, '{}')")  # after the publish: not exported
+    assert published.export_bytes == export.stat().st_size > 0
+    # DuckDB 1.4's storage format (version 67), which every client since 1.4 opens.
+    assert int.from_bytes(export.read_bytes()[12:20], "little") <= 67
+    assert cli(export, "SELECT count(*), sum((doc->>'n')::int) FROM raw.docs") == (
         f"5000,{sum(range(5000))}"
     )
-    assert cli(published, "SELECT count(*) FROM staging.stg_docs") == "2500"
-    assert cli(published, "SELECT comment FROM duckdb_tables() WHERE table_name = 'docs'") == (
+    assert cli(export, "SELECT count(*) FROM staging.stg_docs") == "2500"
+    assert cli(export, "SELECT comment FROM duckdb_tables() WHERE table_name = 'docs'") == (
         "one document per id"
     )
 
 
-def test_a_working_file_in_duckdb_2_format_is_converted_once(tmp_path: Path) -> None:
-    published = tmp_path / "warehouse.sqlite"
-    old = duckdb.connect(str(working_path(published)))  # as the previous pipeline made it
-    old.execute("CREATE SCHEMA marts")
-    old.execute("CREATE TABLE marts.totals AS SELECT range AS id, range * 2 AS v FROM range(1000)")
-    old.execute("COMMENT ON COLUMN marts.totals.v IS 'twice the id'")
-    old.close()
-    assert header_storage_version(working_path(published)) > 68
-    with connect_working(published) as con:
-        assert con.execute("SELECT sum(v) FROM marts.totals").fetchall()[0][0] == 999_000
-    assert header_storage_version(working_path(published)) <= 68
-    publish(published)
-    assert cli(published, "SELECT sum(v) FROM marts.totals") == "999000"
-    assert cli(published, "SELECT comment FROM duckdb_columns() WHERE column_name = 'v'") == (
-        "twice the id"
-    )
+def test_the_data_folder_may_not_overlap_the_archive(tmp_path: Path) -> None:
+    lake = Lake(str(tmp_path / "warehouse.sqlite"), str(tmp_path / "archive" / "lake"))
+    with pytest.raises(SettingError, match="WAREHOUSE_DATA_PATH.*overlaps the archive"):
+        check_lake(lake, archive_dir=str(tmp_path / "archive"))
+    lake = Lake(str(tmp_path / "warehouse.sqlite"), str(tmp_path))
+    with pytest.raises(SettingError, match="overlaps the archive"):
+        check_lake(lake, archive_dir=str(tmp_path / "archive"))
+    fine = Lake(str(tmp_path / "warehouse.sqlite"))
+    assert check_lake(fine, archive_dir=str(tmp_path / "archive")) == fine
+    assert fine.data_folder == tmp_path / "warehouse"
