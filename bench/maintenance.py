@@ -29,11 +29,11 @@ import threading
 import time
 from pathlib import Path
 
-import duckdb
 from pipeline import AGENTHUB, agenthub_run, dagster_home, machine, show, timed
 from sqlalchemy import select
 from throwaway_pg import drop, fresh_database
 
+from pipelines.warehouse.lake import open_published
 from platform_core.db import make_engine
 from platform_core.models import Agent, User
 from platform_core.service import PlatformService
@@ -77,11 +77,11 @@ def measure(size: int, days: int, before_s: float, threshold: float) -> dict[str
     name, url = fresh_database()
     work = Path(tempfile.mkdtemp(prefix="agenthub_bench_maintenance_"))
     home = dagster_home(work)
-    warehouse = work / "warehouse.duckdb"
+    warehouse = work / "warehouse.sqlite"
     env = {
         **os.environ,
         "PLATFORM_DATABASE_URL": url,
-        "WAREHOUSE_PATH": str(warehouse),
+        "WAREHOUSE_CATALOG": str(warehouse),
         "ARCHIVE_DIR": str(work / "archive"),
         "EXECUTION_RETENTION_DAYS": "1",
         "DAGSTER_HOME": str(home),
@@ -112,7 +112,7 @@ def measure(size: int, days: int, before_s: float, threshold: float) -> dict[str
         writer.join()
         show("maintenance", run, threshold)
 
-        with duckdb.connect(str(warehouse), read_only=True) as con:
+        with open_published(warehouse) as con:
             operations = con.execute(
                 "select operation, rows, seconds from marts.maintenance_runs"
                 " where not dry_run order by started_at, operation"

@@ -223,7 +223,7 @@ def measure(
     env = {
         **os.environ,
         "PLATFORM_DATABASE_URL": url,
-        "WAREHOUSE_PATH": str(work / "warehouse.duckdb"),
+        "WAREHOUSE_CATALOG": str(work / "warehouse.sqlite"),
         "DAGSTER_HOME": str(home),
     }
     try:

@@ -44,11 +44,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 from pipeline import machine
 from sqlalchemy import select, text
 from throwaway_pg import drop, fresh_database
 
+from pipelines.warehouse.lake import open_published
 from platform_core import migrate
 from platform_core.db import make_engine
 from platform_core.models import Agent, Hiring, User
@@ -156,7 +156,7 @@ class Job:
 
 def reader(warehouse: str, stop, counts, index: int) -> None:
     """A dashboard reader process: the Overview's, the Agents' and the Trust page's queries."""
-    os.environ["WAREHOUSE_PATH"] = warehouse
+    os.environ["WAREHOUSE_CATALOG"] = warehouse
     # bench/dashboards.py would shadow the dashboards package: import it from the repository.
     here = Path(__file__).resolve().parent
     sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != here]
@@ -241,11 +241,11 @@ def main() -> int:
         home = tmp / "dagster_home"
         home.mkdir()
         (home / "dagster.yaml").write_text((ROOT / "dagster_home" / "dagster.yaml").read_text())
-        warehouse = tmp / "warehouse.duckdb"
+        warehouse = tmp / "warehouse.sqlite"
         env = {
             **os.environ,
             "PLATFORM_DATABASE_URL": url,
-            "WAREHOUSE_PATH": str(warehouse),
+            "WAREHOUSE_CATALOG": str(warehouse),
             "ARCHIVE_DIR": str(tmp / "archive"),
             "DAGSTER_HOME": str(home),
             "EXECUTION_RETENTION_DAYS": "1",
@@ -304,8 +304,9 @@ def main() -> int:
             platform_ids = set(conn.execute(text("SELECT id FROM executions")).scalars())
             platform_keys = set(conn.execute(text("SELECT execution_id FROM executions")).scalars())
             expired = conn.execute(select(Hiring.id).where(Hiring.status == "expired")).all()
-        con = duckdb.connect()
-        con.execute("attach ? as w (read_only)", [str(warehouse)])
+        con = open_published(warehouse)
+        con.execute("attach ':memory:' as scratch")
+        con.execute("use warehouse")
         archived = (
             [
                 r[0]
@@ -320,14 +321,14 @@ def main() -> int:
         archived_keys = {
             r[0]
             for r in con.execute(
-                "select execution_id from w.marts.executions_all where is_archived"
+                "select execution_id from marts.executions_all where is_archived"
             ).fetchall()
         }
         in_warehouse = con.execute(
-            "select count(*), count(distinct id) from w.marts.executions_all"
+            "select count(*), count(distinct id) from marts.executions_all"
         ).fetchone()
         warehouse_ids = {
-            r[0] for r in con.execute("select id from w.marts.executions_all").fetchall()
+            r[0] for r in con.execute("select id from marts.executions_all").fetchall()
         }
         archive_ids = set(archived)
         problems = []

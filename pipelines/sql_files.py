@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,51 @@ def run_model(
     version = sql_version(
         sql + "".join(read_sql(f"{MACROS_FOLDER}/{m}.sql") for m in macros_called(sql))
     )
-    execute_script(con, sql, {"sql_version": version, **(params or {})})
+    with one_transaction(con):
+        execute_script(con, sql, {"sql_version": version, **(params or {})})
+
+
+def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con`` has a transaction open: in autocommit every statement gets its own
+    transaction id, inside a transaction they share one. (Never found by trying BEGIN: a
+    BEGIN refused because a transaction is open aborts that transaction.)
+
+    ``txid_current`` fails on a DuckLake, so with a DuckLake in use it is asked of the
+    in-memory database every warehouse connection starts from.
+    """
+    database, kind = con.execute(
+        "select database_name, type from duckdb_databases()"
+        " where database_name = current_database()"
+    ).fetchall()[0]
+    if kind == "ducklake":
+        con.execute("use memory")
+    try:
+        first = con.execute("select txid_current()").fetchall()[0][0]
+        return con.execute("select txid_current()").fetchall()[0][0] == first
+    finally:
+        if kind == "ducklake":
+            con.execute(f'use "{database}"')
+
+
+@contextmanager
+def one_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run a block as one transaction, or inside the caller's when one is open.
+
+    On the DuckLake every commit is a snapshot with its own Parquet files: a model committed
+    statement by statement cost one commit each (tens for the larger models) and left
+    readers of the latest snapshot a half-built model; one transaction commits it whole.
+    """
+    if in_transaction(con):  # the caller's transaction: it commits
+        yield
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        with suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def _without_comments(sql: str) -> str:
