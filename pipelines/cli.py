@@ -281,7 +281,10 @@ def sql(
         None, "-c", "--command", help="Run this one query, print the result and exit."
     ),
     output: str = typer.Option(
-        "table", "--format", help="Output of -c: table, csv or json (a header line, then rows)."
+        None,
+        "--format",
+        help="table, csv or json: a header line, then rows (default: table with -c, the "
+        "shell's boxes without).",
     ),
     snapshot: int = typer.Option(
         None, "--snapshot", min=0, help="Read this earlier snapshot instead (time travel)."
@@ -298,7 +301,7 @@ def sql(
     from pipelines.sql_shell import FORMATS, shell_command
     from pipelines.warehouse.lake import NotPublished
 
-    if output not in FORMATS:
+    if output is not None and output not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
     try:
         argv = shell_command(Lake.from_env(), query=command, fmt=output, snapshot=snapshot)

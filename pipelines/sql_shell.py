@@ -46,13 +46,20 @@ def setup_commands(lake: Lake, snapshot: int) -> list[str]:
 
 
 def shell_command(
-    lake: Lake, *, query: str | None = None, fmt: str = "table", snapshot: int | None = None
+    lake: Lake,
+    *,
+    query: str | None = None,
+    fmt: str | None = None,
+    snapshot: int | None = None,
 ) -> list[str]:
-    """The ``duckdb`` command line for the shell (``query``: run it and exit).
+    """The ``duckdb`` command line for the shell (``query``: run it and exit; ``fmt``: the
+    output, ``table`` by default with a query, the shell's own boxes without).
 
     Raises :class:`NotPublished` before the first publish, ``ValueError`` for a bad format.
     """
-    if fmt not in FORMATS:
+    if fmt is None and query is not None:
+        fmt = "table"
+    if fmt is not None and fmt not in FORMATS:
         raise ValueError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     snapshot = latest_published(lake) if snapshot is None else snapshot
     if snapshot is None:
@@ -63,6 +70,8 @@ def shell_command(
     command = [str(duckdb_cli()), "-bail"]
     for statement in setup_commands(lake, snapshot):
         command += ["-cmd", statement]
+    if fmt is not None:
+        command.append(FORMATS[fmt])
     if query is not None:
-        command += [FORMATS[fmt], "-c", query]
+        command += ["-c", query]
     return command

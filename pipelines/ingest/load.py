@@ -29,7 +29,13 @@ import duckdb
 
 from pipelines.ingest.extract import SourceReader, Watermark
 from pipelines.ingest.tables import SourceTable
-from pipelines.sql_files import missing_relations, read_sql, run_model
+from pipelines.sql_files import (
+    execute_script,
+    missing_relations,
+    one_transaction,
+    read_sql,
+    run_model,
+)
 from pipelines.warehouse.upsert import replace_rows
 from platform_core.models import utcnow
 
@@ -75,7 +81,8 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None
         "ops/capture_cursors.sql",
         "ops/platform_deletions.sql",
     ):
-        con.execute(read_sql(model))
+        with one_transaction(con):  # one commit, and unchanged comments are not rewritten
+            execute_script(con, read_sql(model))
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = ?",
         [table.name],
@@ -147,100 +154,98 @@ def load_table(
     # before the previous read, whatever its id or timestamp; take the next bound first.
     changed_from = None if full else read_capture_cursor(con, table.name)
     bound = reader.capture_bound(table)
-    con.execute("BEGIN TRANSACTION")
     pool = ThreadPoolExecutor(max_workers=1)
     try:
-        counting = pool.submit(_count_source, reader, table) if not full else None
-        if full:
-            # First load: stream straight into the raw table, no staging copy.
-            target = raw
-            since = None
-        else:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _delta AS SELECT * FROM {raw} LIMIT 0")
-            target = "_delta"
-        rows_read = 0
-        for i, batch in enumerate(reader.batches(table, since, lookback, changed_from)):
-            view = f"_batch_{i}"
-            con.register(view, batch)
-            try:
-                con.execute(f"INSERT INTO {target} {_select_cast(table, view)}", [now])
-            finally:
-                con.unregister(view)
-        if full:
-            rows_read = inserted = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
-            updated = 0
-            # Every row is new: count repeated ids with a grouping, which spills to disk
-            # under the ingest's memory limit (count(DISTINCT) over 10M ids did not).
-            duplicates = con.execute(
-                f"SELECT count(*) FROM (SELECT id FROM {raw} GROUP BY id HAVING count(*) > 1)"
-            ).fetchall()[0][0]
-            new_mark = _newest(con, raw, table, now)
-        else:
-            rows_read = con.execute("SELECT count(*) FROM _delta").fetchall()[0][0]
-            changed = (
-                "r.updated_at IS DISTINCT FROM d.updated_at" if table.mode == "mutable" else "true"
+        with one_transaction(con):
+            counting = pool.submit(_count_source, reader, table) if not full else None
+            if full:
+                # First load: stream straight into the raw table, no staging copy.
+                target = raw
+                since = None
+            else:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE _delta AS SELECT * FROM {raw} LIMIT 0")
+                target = "_delta"
+            rows_read = 0
+            for i, batch in enumerate(reader.batches(table, since, lookback, changed_from)):
+                view = f"_batch_{i}"
+                con.register(view, batch)
+                try:
+                    con.execute(f"INSERT INTO {target} {_select_cast(table, view)}", [now])
+                finally:
+                    con.unregister(view)
+            if full:
+                rows_read = inserted = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+                updated = 0
+                # Every row is new: count repeated ids with a grouping, which spills to disk
+                # under the ingest's memory limit (count(DISTINCT) over 10M ids did not).
+                duplicates = con.execute(
+                    f"SELECT count(*) FROM (SELECT id FROM {raw} GROUP BY id HAVING count(*) > 1)"
+                ).fetchall()[0][0]
+                new_mark = _newest(con, raw, table, now)
+            else:
+                rows_read = con.execute("SELECT count(*) FROM _delta").fetchall()[0][0]
+                changed = (
+                    "r.updated_at IS DISTINCT FROM d.updated_at"
+                    if table.mode == "mutable"
+                    else "true"
+                )
+                inserted, updated = con.execute(
+                    "SELECT count(*) FILTER (WHERE r.id IS NULL),"
+                    f" count(*) FILTER (WHERE r.id IS NOT NULL AND {changed})"
+                    f" FROM _delta d LEFT JOIN {raw} r ON r.id = d.id"
+                ).fetchall()[0]
+                delta_ids = con.execute("SELECT count(DISTINCT id) FROM _delta").fetchall()[0][0]
+                # An upsert by id; unchanged re-reads (lookback) are left alone. MERGE updates in
+                # place, which checkpoints far cheaper than DELETE + INSERT of the same rows.
+                con.execute(
+                    f"MERGE INTO {raw} AS r USING _delta AS d ON r.id = d.id"
+                    f" WHEN MATCHED AND {changed} THEN UPDATE SET *"
+                    " WHEN NOT MATCHED THEN INSERT *"
+                )
+                after = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+                duplicates = _duplicates_added(raw_before, after, inserted, rows_read, delta_ids)
+                new_mark = _newest(con, "_delta", table, now) or since
+                if since and new_mark and _before(new_mark, since):
+                    new_mark = since  # a lookback re-read never moves the watermark back
+                con.execute("DROP TABLE _delta")
+            if bound is not None:
+                replace_rows(con, "ops.capture_cursors", ["table_name"], [[table.name, bound, now]])
+            restored = restore_archived(con, table, now)
+            # A first load is the platform as it is: nothing to compare until a day has passed.
+            deleted = (
+                remove_deleted(con, reader, table, now, compare=not full)
+                if _comparison_due(con, table, now)
+                else None
             )
-            inserted, updated = con.execute(
-                "SELECT count(*) FILTER (WHERE r.id IS NULL),"
-                f" count(*) FILTER (WHERE r.id IS NOT NULL AND {changed})"
-                f" FROM _delta d LEFT JOIN {raw} r ON r.id = d.id"
-            ).fetchall()[0]
-            delta_ids = con.execute("SELECT count(DISTINCT id) FROM _delta").fetchall()[0][0]
-            # An upsert by id; unchanged re-reads (lookback) are left alone. MERGE updates in
-            # place, which checkpoints far cheaper than DELETE + INSERT of the same rows.
+            if new_mark is not None:
+                replace_rows(
+                    con,
+                    "ops.watermarks",
+                    ["table_name"],
+                    [[table.name, new_mark.updated_at, new_mark.last_id, now]],
+                )
+            # A full load read the whole table in one snapshot, so its row count is the source's;
+            # otherwise the count ran on its own connection while this one loaded.
+            source_rows = rows_read if full else counting.result()
+            raw_rows = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+            seconds = time.perf_counter() - started
             con.execute(
-                f"MERGE INTO {raw} AS r USING _delta AS d ON r.id = d.id"
-                f" WHEN MATCHED AND {changed} THEN UPDATE SET *"
-                " WHEN NOT MATCHED THEN INSERT *"
+                "INSERT INTO ops.ingest_runs (table_name, started_at, seconds, rows_read,"
+                " rows_inserted, rows_updated, source_rows, watermark_updated_at, watermark_id,"
+                " duplicate_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    table.name,
+                    now,
+                    seconds,
+                    rows_read,
+                    inserted,
+                    updated,
+                    source_rows,
+                    new_mark.updated_at if new_mark else None,
+                    new_mark.last_id if new_mark else None,
+                    duplicates,
+                ],
             )
-            after = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
-            duplicates = _duplicates_added(raw_before, after, inserted, rows_read, delta_ids)
-            new_mark = _newest(con, "_delta", table, now) or since
-            if since and new_mark and _before(new_mark, since):
-                new_mark = since  # a lookback re-read never moves the watermark back
-            con.execute("DROP TABLE _delta")
-        if bound is not None:
-            replace_rows(con, "ops.capture_cursors", ["table_name"], [[table.name, bound, now]])
-        restored = restore_archived(con, table, now)
-        # A first load is the platform as it is: nothing to compare until a day has passed.
-        deleted = (
-            remove_deleted(con, reader, table, now, compare=not full)
-            if _comparison_due(con, table, now)
-            else None
-        )
-        if new_mark is not None:
-            replace_rows(
-                con,
-                "ops.watermarks",
-                ["table_name"],
-                [[table.name, new_mark.updated_at, new_mark.last_id, now]],
-            )
-        # A full load read the whole table in one snapshot, so its row count is the source's;
-        # otherwise the count ran on its own connection while this one loaded.
-        source_rows = rows_read if full else counting.result()
-        raw_rows = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
-        seconds = time.perf_counter() - started
-        con.execute(
-            "INSERT INTO ops.ingest_runs (table_name, started_at, seconds, rows_read,"
-            " rows_inserted, rows_updated, source_rows, watermark_updated_at, watermark_id,"
-            " duplicate_ids) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                table.name,
-                now,
-                seconds,
-                rows_read,
-                inserted,
-                updated,
-                source_rows,
-                new_mark.updated_at if new_mark else None,
-                new_mark.last_id if new_mark else None,
-                duplicates,
-            ],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     finally:
         pool.shutdown(wait=True)
     return LoadResult(

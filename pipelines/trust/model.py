@@ -46,7 +46,7 @@ from datetime import datetime
 
 import duckdb
 
-from pipelines.sql_files import run_model
+from pipelines.sql_files import one_transaction, run_model
 from pipelines.trust.cursor import next_seq, read_cursor, read_source_cursor
 
 #: Keep each applied batch within this many half-lives of its start: 2**900 is far from
@@ -135,14 +135,8 @@ def update_trust(
     One DuckDB transaction: a run killed anywhere inside leaves the events and the state as
     the previous run left them (the events and ``marts.agent_trust`` never disagree).
     """
-    con.begin()
-    try:
-        result = _update_trust(con, params, run_at)
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
-    return result
+    with one_transaction(con):
+        return _update_trust(con, params, run_at)
 
 
 def _update_trust(

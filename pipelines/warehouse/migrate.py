@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.sql_files import one_transaction
 from pipelines.warehouse.files import MAINTENANCE_REPORTS, open_working, publish
 from pipelines.warehouse.lake import SCHEMAS, Lake
 
@@ -66,16 +67,15 @@ def migrate(source: Path, lake: Lake, say=print) -> Migrated:
             [list(SCHEMAS)],
         ).fetchall()
         rows = 0
-        con.execute("BEGIN")  # one snapshot: readers never see half a migration
-        for schema, table, _ in tables:
-            target = "ops" if schema == "marts" and table in MAINTENANCE_REPORTS else schema
-            con.execute(
-                f'CREATE TABLE {target}."{table}" AS SELECT * FROM old_file.{schema}."{table}"'
-            )
-            count = con.execute(f'SELECT count(*) FROM {target}."{table}"').fetchall()[0][0]
-            rows += count
-            say(f"  {schema}.{table} -> {target}.{table}: {count:,} rows")
-        con.execute("COMMIT")
+        with one_transaction(con):  # one snapshot: readers never see half a migration
+            for schema, table, _ in tables:
+                target = "ops" if schema == "marts" and table in MAINTENANCE_REPORTS else schema
+                con.execute(
+                    f'CREATE TABLE {target}."{table}" AS SELECT * FROM old_file.{schema}."{table}"'
+                )
+                count = con.execute(f'SELECT count(*) FROM {target}."{table}"').fetchall()[0][0]
+                rows += count
+                say(f"  {schema}.{table} -> {target}.{table}: {count:,} rows")
         con.execute("DETACH old_file")
         published = publish(con, lake, published_by=f"migrate {source}")
     finally:

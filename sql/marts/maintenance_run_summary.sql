@@ -1,7 +1,8 @@
 -- marts.maintenance_run_summary: one row per maintenance run (grain: run_id): when it started,
 -- whether it was a dry run, its seconds, and what its operations did: executions and metric
 -- points archived (and purged), archive bytes written, hirings expired, counters repaired and
--- orphaned rows found. From marts.maintenance_runs (one row per run and operation).
+-- orphaned rows found, and the warehouse upkeep (snapshots expired, files deleted, bytes
+-- freed). From marts.maintenance_runs (one row per run and operation).
 -- materialized: view
 create or replace view marts.maintenance_run_summary as
 select run_id,
@@ -13,7 +14,12 @@ select run_id,
        sum(bytes) filter (where operation like 'archive_%') as archive_bytes,
        sum(rows) filter (where operation = 'expire_hirings') as hirings_expired,
        sum(rows) filter (where operation = 'repair_counters') as counters_repaired,
-       sum(rows) filter (where operation = 'check_orphans') as orphans
+       sum(rows) filter (where operation = 'check_orphans') as orphans,
+       sum((detail::json->>'snapshots_expired')::bigint)
+           filter (where operation = 'warehouse_upkeep') as warehouse_snapshots_expired,
+       sum((detail::json->>'files_deleted')::bigint)
+           filter (where operation = 'warehouse_upkeep') as warehouse_files_deleted,
+       sum(bytes) filter (where operation = 'warehouse_upkeep') as warehouse_bytes_freed
 from marts.maintenance_runs
 group by run_id;
 
@@ -31,3 +37,6 @@ comment on view marts.maintenance_run_summary is
 -- metric_points_archived: agent metric points archived and purged (would be, in a dry run)
 -- hirings_expired: active hirings past expires_at set to expired
 -- counters_repaired: platform counters found drifted and rewritten
+-- warehouse_snapshots_expired: warehouse snapshots older than WAREHOUSE_SNAPSHOT_RETENTION_DAYS forgotten (never the published one)
+-- warehouse_files_deleted: warehouse data files deleted that no kept snapshot references
+-- warehouse_bytes_freed: bytes of warehouse data files the upkeep merged away or deleted

@@ -30,10 +30,10 @@ def test_a_script_is_one_snapshot_or_nothing(tmp_path: Path) -> None:
         assert con.execute("select sum(v) from raw.a").fetchall() == [(4,)]
         assert current_snapshot(con) == before + 1
         # Inside the caller's transaction, the caller commits (and may roll everything back).
-        con.execute("begin")
-        assert in_transaction(con)
-        with one_transaction(con):
-            con.execute("insert into raw.b values (7)")
-        con.execute("rollback")
+        with pytest.raises(RuntimeError), one_transaction(con):
+            assert in_transaction(con)
+            with one_transaction(con):
+                con.execute("insert into raw.b values (7)")
+            raise RuntimeError("the caller fails after the inner block")
         assert not in_transaction(con)
         assert con.execute("select sum(v) from raw.b").fetchall() == [(2,)]

@@ -1,8 +1,9 @@
-"""Every analyst example in sql/examples/ runs, as an analyst would run it (the DuckDB CLI on
-the published warehouse, read only), and answers with rows on demo-like data."""
+"""Every analyst example in sql/examples/ runs, as an analyst would run it (`agenthub sql`: the
+DuckDB CLI on the published snapshot, read only), and answers with rows on demo-like data."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from tests.dashboards.conftest import Published
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "sql" / "examples").glob("*.sql"))
-DUCKDB = Path(sys.executable).with_name("duckdb")
+AGENTHUB = Path(sys.executable).with_name("agenthub")
 
 
 def test_there_are_examples_for_the_questions_analysts_ask() -> None:
@@ -31,8 +32,9 @@ def test_example_runs_read_only_and_returns_rows(example: Path, published: Publi
     header = example.read_text().splitlines()[0]
     assert header.startswith("-- ") and header.endswith("?"), "first line: the question"
     done = subprocess.run(
-        [str(DUCKDB), "-readonly", "-csv", str(published.warehouse)],
+        [str(AGENTHUB), "sql", "--format", "csv"],
         stdin=example.open(),
+        env={**os.environ, "WAREHOUSE_CATALOG": str(published.warehouse)},
         capture_output=True,
         text=True,
         timeout=120,
