@@ -282,6 +282,11 @@ def measure(
         hour = runs["hourly"]
         idle = pipeline_run(env, home)
         show("nothing new", idle, threshold)
+        files = list((work / "warehouse").rglob("*.parquet"))
+        print(
+            f"  the lake after these runs: {len(files):,} data files,"
+            f" {sum(f.stat().st_size for f in files) / 1e9:.2f} GB"
+        )
         # The checks that read whole histories, as the daily schedule runs them: they must
         # hold at this size with the default memory limits too.
         checks = agenthub_run(["checks", "run"], env, home)

@@ -32,7 +32,7 @@ import streamlit as st
 
 from pipelines.sql_files import create_macros
 from pipelines.warehouse import extensions
-from pipelines.warehouse.lake import Lake, attach, newest_published, open_lake
+from pipelines.warehouse.lake import Lake, attach, latest_published, newest_published, open_lake
 
 #: Relations and columns the pages read: a warehouse without them was built by an older
 #: version of the pipeline (or never finished a run) and gets a message, not a traceback.
@@ -113,8 +113,8 @@ def snapshot(lake: Lake | None = None) -> Snapshot | None:
         try:
             found = newest_published(_probe(lake.catalog, lake.data_path), "latest")
         except duckdb.Error:
-            _probe.clear()  # a catalog replaced under us: attach again next time
-            raise
+            _probe.clear()  # unreadable, or replaced under us: attach again next time
+            return None  # state() says which
     if found is None:
         return None
     return Snapshot(lake.catalog, lake.data_path, found[0], found[1])
@@ -172,10 +172,25 @@ RUN_FIRST = "agenthub pipeline run"
 def state(snap: Snapshot | None) -> WarehouseState:
     """Check the published file before any page queries it."""
     if snap is None:
+        lake = warehouse_lake()
+        if not lake.exists():
+            return WarehouseState(
+                "missing",
+                f"There is no warehouse at `{lake.name}` yet. Run the pipeline "
+                f"first: `{RUN_FIRST}` (or `make demo` for a simulated platform).",
+            )
+        try:
+            latest_published(lake)
+        except duckdb.Error as error:
+            return WarehouseState(
+                "unreadable",
+                f"The warehouse catalog at `{lake.name}` is not readable ({error}). "
+                f"Check WAREHOUSE_CATALOG, or run the pipeline to build it: `{RUN_FIRST}`.",
+            )
         return WarehouseState(
-            "missing",
-            f"There is no published warehouse at `{warehouse_lake().name}` yet. Run the pipeline "
-            f"first: `{RUN_FIRST}` (or `make demo` for a simulated platform).",
+            "empty",
+            f"The warehouse at `{lake.name}` has no published run yet. Run the pipeline "
+            f"first: `{RUN_FIRST}`.",
         )
     try:
         columns = query(

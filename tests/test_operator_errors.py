@@ -32,6 +32,9 @@ MAX_LINES = 20
 SETTINGS = (
     "PLATFORM_DATABASE_URL",
     "WAREHOUSE_CATALOG",
+    "WAREHOUSE_DATA_PATH",
+    "WAREHOUSE_PATH",
+    "WAREHOUSE_SNAPSHOT_RETENTION_DAYS",
     "ARCHIVE_DIR",
     "WAREHOUSE_MEMORY_LIMIT",
     "WAREHOUSE_MARTS_MEMORY_LIMIT",
@@ -139,9 +142,14 @@ def platform(folder: Path) -> dict[str, str]:
 
 #: (variable, value, what the message says); the resources check these when a run starts.
 BAD_SETTINGS = [
-    ("WAREHOUSE_CATALOG", "no/such/folder/wh.duckdb", "does not exist"),
+    ("WAREHOUSE_CATALOG", "no/such/folder/wh.sqlite", "does not exist"),
     ("WAREHOUSE_CATALOG", "data", "is a folder"),
-    ("WAREHOUSE_CATALOG", "notes.txt", "is not a DuckDB database"),
+    ("WAREHOUSE_CATALOG", "notes.txt", "is not a SQLite database"),
+    ("WAREHOUSE_CATALOG", "postgresql://user@/", "names no host or database"),
+    ("WAREHOUSE_DATA_PATH", "data/archive/lake", "overlaps the archive"),
+    ("WAREHOUSE_PATH", "no/such/folder/export.duckdb", "does not exist"),
+    ("WAREHOUSE_PATH", "notes.txt", "is not a DuckDB database"),
+    ("WAREHOUSE_SNAPSHOT_RETENTION_DAYS", "a week", "is not a number"),
     ("WAREHOUSE_MEMORY_LIMIT", "1 gigabyte", "is not a size"),
     ("WAREHOUSE_MARTS_MEMORY_LIMIT", "16MB", "too small"),
     ("ARCHIVE_DIR", "no/such/folder/archive", "exists"),
@@ -155,7 +163,10 @@ BAD_SETTINGS = [
 def _resource_for(variable: str, value: str) -> dg.ConfigurableResource:
     """The resource that reads ``variable``, built with ``value`` as the run would."""
     fields = {
-        "WAREHOUSE_CATALOG": (Warehouse, "path"),
+        "WAREHOUSE_CATALOG": (Warehouse, "catalog"),
+        "WAREHOUSE_DATA_PATH": (Warehouse, "data_path"),
+        "WAREHOUSE_PATH": (Warehouse, "path"),
+        "WAREHOUSE_SNAPSHOT_RETENTION_DAYS": (Maintenance, "snapshot_retention_days"),
         "WAREHOUSE_MEMORY_LIMIT": (Warehouse, "memory_limit"),
         "WAREHOUSE_MARTS_MEMORY_LIMIT": (Warehouse, "marts_memory_limit"),
         "ARCHIVE_DIR": (Maintenance, "archive_dir"),
@@ -184,7 +195,7 @@ def test_every_setting_is_refused_when_a_run_starts(
 @pytest.mark.parametrize(
     ("command", "variable", "value", "says"),
     [
-        (["pipeline", "run"], "WAREHOUSE_CATALOG", "no/such/folder/wh.duckdb", "does not exist"),
+        (["pipeline", "run"], "WAREHOUSE_CATALOG", "no/such/folder/wh.sqlite", "does not exist"),
         (["maintenance", "run"], "ARCHIVE_DIR", "notes.txt", "is a file"),
     ],
 )

@@ -168,7 +168,12 @@ class MaintenanceRun:
         """Merge the warehouse's small files, expire snapshots older than the retention
         (never the published one) and delete the files nothing references."""
         result, seconds = _timed(
-            lambda: upkeep(self.con, self.now, days=retention_days(), dry_run=self.dry_run)
+            lambda: upkeep(
+                self.con,
+                self.now,
+                days=retention_days(self.settings.snapshot_retention_days),
+                dry_run=self.dry_run,
+            )
         )
         self._record(
             "warehouse_upkeep",

@@ -11,7 +11,7 @@ import dagster as dg
 from pydantic import Field
 
 from pipelines.env import FromEnvironment
-from pipelines.warehouse.upkeep import retention_days
+from pipelines.warehouse.upkeep import DEFAULT_RETENTION_DAYS, retention_days
 from platform_core.config import SettingError
 
 DEFAULT_ARCHIVE_DIR = "data/archive"
@@ -62,6 +62,7 @@ class Maintenance(FromEnvironment, dg.ConfigurableResource):
         "archive_dir": "ARCHIVE_DIR",
         "execution_retention_days": "EXECUTION_RETENTION_DAYS",
         "metrics_retention_days": "METRICS_RETENTION_DAYS",
+        "snapshot_retention_days": "WAREHOUSE_SNAPSHOT_RETENTION_DAYS",
     }
 
     archive_dir: str = Field(
@@ -77,6 +78,12 @@ class Maintenance(FromEnvironment, dg.ConfigurableResource):
         description="Metric points older than this are archived and purged once rolled up "
         "(METRICS_RETENTION_DAYS).",
     )
+    snapshot_retention_days: str = Field(
+        default=str(DEFAULT_RETENTION_DAYS),
+        description="Warehouse snapshots older than this are expired by the maintenance "
+        "job's upkeep, and the files only they use deleted; never the published one "
+        "(WAREHOUSE_SNAPSHOT_RETENTION_DAYS).",
+    )
     batch_size: int = Field(
         default=10_000,
         description="Rows per archive batch: one platform transaction each, so platform "
@@ -88,7 +95,7 @@ class Maintenance(FromEnvironment, dg.ConfigurableResource):
         check_archive_dir(self.archive_dir)
         _days(self.execution_retention_days, "EXECUTION_RETENTION_DAYS")
         _days(self.metrics_retention_days, "METRICS_RETENTION_DAYS")
-        retention_days()  # WAREHOUSE_SNAPSHOT_RETENTION_DAYS, for the warehouse upkeep
+        retention_days(self.snapshot_retention_days)
 
     @property
     def archive_path(self) -> Path:

@@ -174,11 +174,14 @@ def open_lake(
         con.execute(f"USE {ALIAS}")
         if not read_only:
             _set_options(con)
+            have = {
+                name
+                for (name,) in con.execute(
+                    "select schema_name from duckdb_schemas() where database_name = ?", [ALIAS]
+                ).fetchall()
+            }
             for schema in SCHEMAS:
-                if not con.execute(
-                    "select 1 from duckdb_schemas() where database_name = ? and schema_name = ?",
-                    [ALIAS, schema],
-                ).fetchall():
+                if schema not in have:  # CREATE SCHEMA IF NOT EXISTS would commit each time
                     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     except BaseException:
         con.close()

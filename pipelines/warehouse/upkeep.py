@@ -19,7 +19,6 @@ stays readable through older snapshots until they expire: at most the retention 
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -31,10 +30,9 @@ from platform_core.config import SettingError
 DEFAULT_RETENTION_DAYS = 7
 
 
-def retention_days() -> float:
-    """``WAREHOUSE_SNAPSHOT_RETENTION_DAYS`` (default 7; decimals allowed)."""
+def retention_days(value: str) -> float:
+    """``WAREHOUSE_SNAPSHOT_RETENTION_DAYS`` as days (decimals allowed), or a SettingError."""
     variable = "WAREHOUSE_SNAPSHOT_RETENTION_DAYS"
-    value = os.environ.get(variable, str(DEFAULT_RETENTION_DAYS))
     try:
         days = float(value)
     except ValueError:

@@ -4,6 +4,9 @@ the session fixture ``published`` is in tests/conftest.py, so both folders share
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import pytest
 from pipelines.jobs import MAINTENANCE_JOB
 from pipelines.maintenance.settings import Maintenance
 from pipelines.run import run_pipeline
+from pipelines.warehouse.lake import Lake
 from platform_core.simulate import SimulationConfig
 from tests.pipelines.location import defs_on
 from tests.worlds import simulated_engine
@@ -55,6 +59,24 @@ def build(root: Path, config: SimulationConfig = HISTORY, *, maintenance: bool =
 
 @pytest.fixture
 def warehouse_env(published: Published, monkeypatch: pytest.MonkeyPatch) -> Published:
-    """WAREHOUSE_PATH pointing at the shared warehouse, for the code under test."""
+    """WAREHOUSE_CATALOG pointing at the shared warehouse, for the code under test."""
     monkeypatch.setenv("WAREHOUSE_CATALOG", str(published.warehouse))
     return published
+
+
+def copy_lake(catalog: Path, to: Path) -> Path:
+    """A copy of the SQLite-catalog lake ``catalog`` (catalog and data files) at ``to``, for a
+    test that changes it; the copy's catalog names its own data folder."""
+    source, target = Lake.of(catalog), Lake.of(to)
+    with (
+        contextlib.closing(sqlite3.connect(catalog)) as old,
+        contextlib.closing(sqlite3.connect(to)) as new,
+    ):
+        old.backup(new)  # consistent even with the WAL beside it
+        new.execute(
+            "update ducklake_metadata set value = ? where key = 'data_path'",
+            [str(target.data_folder.resolve()) + "/"],
+        )
+        new.commit()
+    shutil.copytree(source.data_folder, target.data_folder)
+    return to

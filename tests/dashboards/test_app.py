@@ -4,18 +4,15 @@ with a missing, empty or outdated warehouse (a message with the command, never a
 
 from __future__ import annotations
 
-import os
-import shutil
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards.queries.agents import mask_email
-from tests.dashboards.conftest import Published
+from pipelines.warehouse.files import connect_working, publish
+from tests.dashboards.conftest import Published, copy_lake
 from tests.dashboards.reference import executions, figures, rows
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
@@ -203,11 +200,11 @@ def test_maintenance_and_data_quality_pages_show_the_marts(warehouse_env: Publis
 def test_maintenance_page_before_the_first_maintenance_run(
     published: Published, tmp_path, monkeypatch
 ):
-    copy = tmp_path / "warehouse.sqlite"
-    shutil.copy(published.warehouse, copy)
-    with duckdb.connect(str(copy)) as con:  # the pipeline has run, maintenance never has
+    copy = copy_lake(published.warehouse, tmp_path / "warehouse.sqlite")
+    with connect_working(copy) as con:  # the pipeline has run, maintenance never has
         for table in ("maintenance_runs", "archive_months", "counter_drift", "orphans"):
             con.execute(f"delete from ops.{table}")
+        publish(con, copy)
     monkeypatch.setenv("WAREHOUSE_CATALOG", str(copy))
     at = visit(app(), "maintenance")
     no_errors(at)
@@ -220,11 +217,13 @@ def test_no_usable_warehouse_says_what_to_run(
 ):
     path = tmp_path / "warehouse.sqlite"
     if kind == "empty":
-        duckdb.connect(str(path)).close()
+        with connect_working(path):  # a lake no run has published
+            pass
     elif kind == "outdated":
-        shutil.copy(published.warehouse, path)
-        with duckdb.connect(str(path)) as con:
+        copy_lake(published.warehouse, path)
+        with connect_working(path) as con:
             con.execute("drop table marts.agent_alerts")
+            publish(con, path)
     elif kind == "not_duckdb":
         path.write_text("not a database")
     monkeypatch.setenv("WAREHOUSE_CATALOG", str(path))
@@ -237,12 +236,15 @@ def test_no_usable_warehouse_says_what_to_run(
 
 
 def test_a_stale_warehouse_gets_a_banner_on_every_page(published: Published, tmp_path, monkeypatch):
-    copy = tmp_path / "warehouse.sqlite"
-    shutil.copy(published.warehouse, copy)
+    copy = copy_lake(published.warehouse, tmp_path / "warehouse.sqlite")
     monkeypatch.setenv("WAREHOUSE_CATALOG", str(copy))
+    with connect_working(copy) as con:
+        publish(con, copy)
     assert not [w for w in app().warning if "stale" in w.value]  # just published
-    hours_ago = time.time() - 3 * 3600  # past the default limit of 120 minutes
-    os.utime(copy, (hours_ago, hours_ago))
+    with connect_working(copy) as con:  # the last publish, 3 hours ago (limit: 120 minutes)
+        con.execute(
+            "update ops.published_snapshots set published_at = published_at - interval 3 hour"
+        )
     for page in PAGES:
         at = app(page)
         no_errors(at)

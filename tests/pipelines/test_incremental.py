@@ -25,8 +25,8 @@ from pipelines.run import run_pipeline
 from pipelines.sql_files import run_model
 from pipelines.sql_models import build_in_order, load_graph
 from pipelines.trust.model import TrustParameters, update_trust
-from pipelines.warehouse.files import working_path
-from pipelines.warehouse.lake import open_published
+from pipelines.warehouse import extensions
+from pipelines.warehouse.lake import Lake, attach, open_published
 from platform_core.models import Agent, Execution, utcnow
 from platform_core.simulate import SimulationConfig, simulate
 from platform_core.simulate.bad_rows import ORPHAN_ID
@@ -146,11 +146,14 @@ def new_agent(name: str, now: object) -> dict[str, object]:
     }
 
 
-def rebuild_from_raw(incremental_work: Path, target: Path, run_at: object) -> None:
-    """Copy the raw layer the incremental runs built, then build every model once from it."""
-    con = duckdb.connect(str(target))
+def rebuild_from_raw(incremental: Path, target: Path, run_at: object) -> None:
+    """Copy the raw layer the incremental runs built (the lake whose catalog is
+    ``incremental``), then build every model once from it in the DuckDB file ``target``."""
+    con = duckdb.connect(str(target), config=extensions.offline_config())
     try:
-        con.execute("attach ? as inc (read_only)", [str(incremental_work)])
+        con.execute("load ducklake")
+        con.execute("load sqlite_scanner")
+        attach(con, Lake.of(incremental), alias="inc", read_only=True)
         for schema in ("raw", "staging", "intermediate", "marts", "ops"):
             con.execute(f"create schema if not exists {schema}")
         for table in RAW_TABLES:
@@ -229,8 +232,7 @@ def test_incremental_runs_equal_a_rebuild(tmp_path: Path) -> None:
         assert outcome.failed_checks == []
     engine.dispose()
 
-    work = working_path(published)
-    with open_published(work) as con:
+    with open_published(published) as con:
         run_at = con.execute("select max(checked_at) from marts.data_quality").fetchall()[0][0]
         orphans_left = con.execute(
             "select count(*) from intermediate.quarantine where rule like 'orphaned%'"
@@ -239,11 +241,11 @@ def test_incremental_runs_equal_a_rebuild(tmp_path: Path) -> None:
         ).fetchall()[0][0]
     assert orphans_left == 0, "orphans whose parent arrived are still quarantined"
     full = tmp_path / "rebuild.duckdb"
-    rebuild_from_raw(work, full, run_at)
+    rebuild_from_raw(published, full, run_at)
 
-    con = duckdb.connect()
-    con.execute("attach ? as inc (read_only)", [str(work)])
-    con.execute("attach ? as rebuilt (read_only)", [str(full)])
+    con = extensions.connect()
+    attach(con, Lake.of(published), alias="inc", read_only=True)
+    con.execute(f"attach '{full}' as rebuilt (read_only)")  # ATTACH binds no parameters
     graph = load_graph()
     # The maintenance reports are history other jobs write (ops.*, read as marts.* views and
     # marts over those), not built from raw: a rebuild has none.

@@ -16,6 +16,7 @@ import dagster as dg
 import pytest
 from sqlalchemy import text
 
+from pipelines.sql_files import SQL_DIR
 from platform_core.models import utcnow
 from platform_core.service import PlatformService
 from platform_core.simulate import SimulationConfig
@@ -485,17 +486,30 @@ def test_no_macro_persists_in_the_warehouse(built: Built) -> None:
     assert built.query("select count(*) from marts.metrics_rollup_daily")[0][0] > 0
 
 
-def test_every_mart_table_and_column_is_commented(built: Built) -> None:
+def test_every_mart_table_view_and_column_is_described(built: Built) -> None:
     missing = built.query(
         "select table_name, column_name from duckdb_columns() where schema_name = 'marts'"
+        " and table_name in (select table_name from duckdb_tables() where schema_name = 'marts')"
         " and (comment is null or comment = '')"
     )
     assert missing == []
-    tables = built.query(
+    relations = built.query(
         "select table_name from duckdb_tables() where schema_name = 'marts'"
         " and (comment is null or comment = '')"
+        " union all select view_name from duckdb_views() where schema_name = 'marts'"
+        " and (comment is null or comment = '')"
     )
-    assert tables == []
+    assert relations == []
+    # DuckLake keeps no comments on a view's columns: each view's SQL file describes them.
+    undescribed = []
+    for view, column in built.query(
+        "select table_name, column_name from duckdb_columns() where schema_name = 'marts'"
+        " and table_name in (select view_name from duckdb_views() where schema_name = 'marts')"
+    ):
+        text = (SQL_DIR / "marts" / f"{view}.sql").read_text()
+        if f"\n-- {column}: " not in text:
+            undescribed.append((view, column))
+    assert undescribed == []
 
 
 def test_every_warehouse_asset_key_names_a_table_or_view_that_exists(built: Built) -> None:

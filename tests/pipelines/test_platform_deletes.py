@@ -4,12 +4,11 @@ agent with all its rows) must never stop the product. Both databases."""
 from __future__ import annotations
 
 import dagster as dg
-import duckdb
 import pytest
 from sqlalchemy import Engine, text
 
 from pipelines.jobs import CHECKS_JOB, PIPELINE_JOB
-from pipelines.warehouse.files import working_path
+from pipelines.warehouse.files import connect_working
 from pipelines.warehouse.lake import Lake, open_lake
 from platform_core.simulate import SimulationConfig, simulate
 from tests.pipelines.location import defs_on
@@ -115,14 +114,11 @@ def delete_user(engine: Engine, user: int) -> str:
 
 def a_day_passes(platform: Platform) -> None:
     """Move the last id comparison a day back, as if the next run came a day later."""
-    con = duckdb.connect(str(working_path(platform.warehouse)))
-    try:
+    with connect_working(platform.warehouse) as con:
         con.execute(
             "update ops.watermarks set advanced_at = advanced_at - interval 25 hour"
             " where table_name like 'deletions:%'"
         )
-    finally:
-        con.close()
 
 
 def mentions(platform: Platform, needle: str) -> list[str]:

@@ -166,7 +166,7 @@ def test_the_export_is_the_published_snapshot_in_one_duckdb_file(tmp_path: Path)
 
 def test_the_data_folder_may_not_overlap_the_archive(tmp_path: Path) -> None:
     lake = Lake(str(tmp_path / "warehouse.sqlite"), str(tmp_path / "archive" / "lake"))
-    with pytest.raises(SettingError, match="WAREHOUSE_DATA_PATH.*overlaps the archive"):
+    with pytest.raises(SettingError, match=r"WAREHOUSE_DATA_PATH.*overlaps the archive"):
         check_lake(lake, archive_dir=str(tmp_path / "archive"))
     lake = Lake(str(tmp_path / "warehouse.sqlite"), str(tmp_path))
     with pytest.raises(SettingError, match="overlaps the archive"):

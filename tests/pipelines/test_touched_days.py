@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from pipelines.jobs import DAILY_JOB, PIPELINE_JOB, touched_days_of_run
 from pipelines.run import run_pipeline
+from pipelines.warehouse.files import connect_working
 from pipelines.warehouse.lake import Lake, open_lake, open_published
 from platform_core.models import utcnow
 from platform_core.simulate import SimulationConfig
@@ -26,7 +27,11 @@ HISTORY = SimulationConfig(users=10, agents=4, hirings=20, executions=1_500, day
 def _days_with_usage(warehouse: Path) -> set[str]:
     con = open_published(warehouse)
     try:
-        rows = con.execute("select distinct day::varchar from marts.agent_usage_daily").fetchall()
+        # A day may hold metric points only (the first hour after midnight UTC).
+        rows = con.execute(
+            "select distinct day::varchar from marts.agent_usage_daily union"
+            " select distinct bucket_start::date::varchar from marts.metrics_rollup_daily"
+        ).fetchall()
         return {r[0] for r in rows}
     except duckdb.CatalogException:
         return set()  # no partition run yet
@@ -72,13 +77,10 @@ def test_a_failed_partition_run_leaves_its_days_owed(tmp_path: Path) -> None:
     # A later partition run of one day fails half way (its marts' table is gone, as a crash
     # or a hand-made mistake would leave it): that day must stay owed.
     day = first.touched_days[-1]
-    con = duckdb.connect(str(warehouse.with_name("warehouse.work.duckdb")))
-    try:
+    with connect_working(warehouse) as con:
         con.execute("insert into ops.pending_days values (?, now())", [day])
         con.execute("drop table marts.metrics_rollup_daily")
         con.execute("create view marts.metrics_rollup_daily as select 1 as broken")
-    finally:
-        con.close()
     failed = defs.resolve_job_def(DAILY_JOB).execute_in_process(
         instance=instance, partition_key=day, raise_on_error=False
     )
