@@ -261,7 +261,7 @@ def duckdb_same_sql(source: Path) -> float:
         con.execute(f"SET memory_limit = '{settings.marts_memory_limit}'")
         con.execute(f"SET threads = {int(settings.threads)}")
         con.execute("SET preserve_insertion_order = false")
-        con.execute("ATTACH ? AS src (READ_ONLY)", [str(source)])
+        con.execute(f"ATTACH '{source}' AS src (READ_ONLY)")  # ATTACH binds no parameters
         for table in PG_TABLES:
             con.execute(f"CREATE VIEW {table} AS SELECT * FROM src.raw.{table}")
         bounds = {"start": START, "end": datetime(2026, 11, 1)}

@@ -170,7 +170,7 @@ RUN_FIRST = "agenthub pipeline run"
 
 
 def state(snap: Snapshot | None) -> WarehouseState:
-    """Check the published file before any page queries it."""
+    """Check the published snapshot before any page queries it."""
     if snap is None:
         lake = warehouse_lake()
         if not lake.exists():

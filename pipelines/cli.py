@@ -67,7 +67,7 @@ def maintenance_run(
 ) -> None:
     """Run the platform_maintenance job in-process (what the nightly schedule runs).
 
-    Reads PLATFORM_DATABASE_URL, WAREHOUSE_PATH, ARCHIVE_DIR, EXECUTION_RETENTION_DAYS and
+    Reads PLATFORM_DATABASE_URL, WAREHOUSE_CATALOG, ARCHIVE_DIR, EXECUTION_RETENTION_DAYS and
     METRICS_RETENTION_DAYS like the Dagster code location does.
     """
     from pipelines.cli_log import failures, run_config_loggers

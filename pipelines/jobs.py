@@ -75,7 +75,7 @@ daily_marts = dg.define_asset_job(
 publish_warehouse = dg.define_asset_job(
     PUBLISH_JOB,
     selection=PUBLISH_ASSET,
-    description="Publish the working warehouse to WAREHOUSE_PATH.",
+    description="Record the warehouse's current snapshot as the published one (and export it).",
     executor_def=dg.in_process_executor,
 )
 

@@ -10,8 +10,11 @@ Where it lives (``WAREHOUSE_CATALOG``, ``WAREHOUSE_DATA_PATH``):
 Readers and writers:
 
 - A pipeline or maintenance run writes through :func:`open_lake` with the catalog attached as
-  ``warehouse``; each statement or transaction it commits is a DuckLake snapshot. One run
-  writes at a time (:class:`WriterLock`), as with the DuckDB file before.
+  ``warehouse``; each statement or transaction it commits is a DuckLake snapshot (a SQL
+  model commits as one: ``pipelines.sql_files.one_transaction``). One run writes at a time
+  (:class:`WriterLock`): with a SQLite catalog a transaction that overlaps another process's
+  commit fails at its own ("database is locked"), and on either catalog two transactions
+  that change the same table conflict, so concurrent runs need tables of their own first.
 - At its end a run records the snapshot it ends on in ``ops.published_snapshots``
   (:func:`record_published`). Readers (dashboards, ``agenthub sql``, the export, tests)
   attach the catalog read-only *at that snapshot* (:func:`open_published`): they never see
@@ -45,9 +48,10 @@ from platform_core.config import SettingError
 ALIAS = "warehouse"
 DEFAULT_CATALOG = "data/warehouse.sqlite"
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "ops")
-#: DuckLake retries a commit the catalog refused (SQLite: "database is locked" while another
-#: process commits; PostgreSQL: a serialization conflict): every 100 ms for up to a minute
-#: (its default backoff of 1.5x would wait hours by the 30th try).
+#: DuckLake retries a commit the catalog refused for a moment (SQLite: "database is locked"
+#: while another process commits) every 100 ms for up to a minute (its default backoff of
+#: 1.5x would wait hours by the 30th try). A conflict between two transactions that changed
+#: the same table is not retried: it fails the later commit (measured on both catalogs).
 COMMIT_RETRIES = 600
 COMMIT_RETRY_WAIT_MS = 100
 
@@ -221,17 +225,24 @@ def current_snapshot(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def record_published(con: duckdb.DuckDBPyConnection, published_by: str) -> int:
-    """Record the snapshot the run's commits end on as the one readers open, and return it.
+    """Record the snapshot the run ends on as the one readers open, and return it.
 
-    The record itself commits one more snapshot, after the published one: it adds only this
-    row, which readers of the published snapshot never need.
+    The record is the run's last commit and names the snapshot that commit makes (DuckLake
+    numbers snapshots one by one, and the writer lock keeps other writers out), so readers
+    of a published snapshot find its own row in ``ops.published_snapshots``.
     """
     con.execute(PUBLISHED_DDL)
-    snapshot = current_snapshot(con)
+    snapshot = current_snapshot(con) + 1
     now = datetime.now(UTC).replace(tzinfo=None)  # naive UTC, like every warehouse timestamp
     con.execute(
         "insert into ops.published_snapshots values (?, ?, ?)", [snapshot, now, published_by]
     )
+    made = current_snapshot(con)
+    if made != snapshot:
+        raise RuntimeError(
+            f"the publish committed snapshot {made}, not {snapshot}: another process wrote "
+            "the warehouse while this run held its writer lock"
+        )
     return snapshot
 
 
