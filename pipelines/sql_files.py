@@ -42,23 +42,7 @@ def execute_script(
     with DuckDB's own parser (which knows about quotes and comments).
     """
     params = params or {}
-    statements = con.extract_statements(sql)
-    # Comments on what the script replaces are always written (the new relation has none);
-    # others only when they changed: on the DuckLake every comment is a catalog write.
-    replaced = {
-        m.group(1).lower() for st in statements if (m := _REPLACED.match(st.query)) is not None
-    }
-    comments: dict[tuple[str, str], str] | None = None  # read when a comment comes up
-    for statement in statements:
-        comment = _COMMENT.match(statement.query)
-        if comment and ".".join(comment.group(2).lower().split(".")[:2]) not in replaced:
-            comments = _current_comments(con) if comments is None else comments
-            kind, target, text = comment.groups()
-            key = ("column" if kind.lower() == "column" else "relation", target.lower())
-            if comments.get(key) == text.replace("''", "'"):
-                continue
-        elif not comment:
-            comments = None  # any other statement may have (re)created what they describe
+    for statement in con.extract_statements(sql):
         names = statement.named_parameters
         missing = names - params.keys()
         if missing:
@@ -69,32 +53,6 @@ def execute_script(
             con.execute(statement.query, {n: params[n] for n in names})
         else:
             con.execute(statement.query)
-
-
-_REPLACED = re.compile(
-    r"\s*create\s+or\s+replace\s+(?:temp\s+|temporary\s+)?(?:table|view)\s+([\w.]+)",
-    re.IGNORECASE,
-)
-_COMMENT = re.compile(
-    r"\s*comment\s+on\s+(table|view|column)\s+([\w.]+)\s+is\s+'((?:[^']|'')*)'\s*;?\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
-
-
-def _current_comments(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
-    """The comments of the current database's relations and columns, by (kind, name)."""
-    found: dict[tuple[str, str], str] = {}
-    for kind, name, text in con.execute(
-        "select 'relation', schema_name || '.' || table_name, comment from duckdb_tables()"
-        " where database_name = current_database() and comment is not null"
-        " union all select 'relation', schema_name || '.' || view_name, comment"
-        " from duckdb_views() where database_name = current_database() and comment is not null"
-        " union all select 'column', schema_name || '.' || table_name || '.' || column_name,"
-        " comment from duckdb_columns()"
-        " where database_name = current_database() and comment is not null"
-    ).fetchall():
-        found[(kind, name.lower())] = text
-    return found
 
 
 @cache

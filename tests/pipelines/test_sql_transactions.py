@@ -37,27 +37,3 @@ def test_a_script_is_one_snapshot_or_nothing(tmp_path: Path) -> None:
             raise RuntimeError("the caller fails after the inner block")
         assert not in_transaction(con)
         assert con.execute("select sum(v) from raw.b").fetchall() == [(2,)]
-
-
-def test_unchanged_comments_are_not_written_again(tmp_path: Path) -> None:
-    ddl = """
-    create table if not exists ops.book (k varchar, v int);
-    comment on table ops.book is 'the book''s keys';
-    comment on column ops.book.v is 'a value';
-    """
-    with connect_working(tmp_path / "warehouse.sqlite") as con:
-        with one_transaction(con):
-            execute_script(con, ddl)
-        before = current_snapshot(con)
-        with one_transaction(con):
-            execute_script(con, ddl)  # nothing changed: nothing to commit
-        assert current_snapshot(con) == before
-        with one_transaction(con):
-            execute_script(con, ddl.replace("a value", "the value"))
-        assert current_snapshot(con) == before + 1
-        comments = con.execute(
-            "select (select comment from duckdb_tables() where table_name = 'book'),"
-            " (select comment from duckdb_columns() where table_name = 'book'"
-            " and column_name = 'v')"
-        ).fetchall()
-        assert comments == [("the book's keys", "the value")]
