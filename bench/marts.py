@@ -37,8 +37,8 @@ from pipelines.ingest.tables import SOURCE_TABLES
 from pipelines.sql_files import execute_script
 from pipelines.sql_models import build_in_order
 from pipelines.trust.model import TrustParameters, update_trust
-from pipelines.warehouse.files import SCHEMAS, connect_working
-from pipelines.warehouse.lake import Lake
+from pipelines.warehouse.files import connect_working
+from pipelines.warehouse.lake import SCHEMAS, Lake
 from pipelines.warehouse.migrate import migrate
 from pipelines.warehouse.resource import Warehouse
 

@@ -25,7 +25,6 @@ from pathlib import Path
 import duckdb
 
 from pipelines.warehouse.lake import (
-    SCHEMAS,
     Lake,
     WriterLock,
     lock_timeout,
@@ -34,8 +33,6 @@ from pipelines.warehouse.lake import (
     record_published,
 )
 from platform_core.config import SettingError
-
-__all__ = ["SCHEMAS", "Working", "connect_working", "open_working", "publish"]
 
 #: The maintenance job's reports: ``ops`` tables read as ``marts`` views of the same name.
 MAINTENANCE_REPORTS = (
