@@ -13,7 +13,14 @@ import sys
 from pathlib import Path
 
 from pipelines.warehouse import extensions
-from pipelines.warehouse.lake import ALIAS, Lake, NotPublished, latest_published
+from pipelines.warehouse.lake import (
+    ALIAS,
+    Lake,
+    NotPublished,
+    attach_statement,
+    latest_published,
+    sql_literal,
+)
 
 #: ``--format`` -> the DuckDB CLI's output mode (a header line, then the rows).
 FORMATS = {"table": "-column", "csv": "-csv", "json": "-json"}
@@ -27,20 +34,14 @@ def duckdb_cli() -> Path:
     return path
 
 
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def setup_commands(lake: Lake, snapshot: int) -> list[str]:
     """What the shell runs before the user's first statement."""
-    folder = str(lake.data_folder.resolve()) + "/"
     return [
-        f"SET extension_directory = {_quote(str(extensions.extension_directory()))}",
+        f"SET extension_directory = {sql_literal(str(extensions.extension_directory()))}",
         "SET autoinstall_known_extensions = false",
         "LOAD ducklake",
         f"LOAD {'postgres_scanner' if lake.postgres else 'sqlite_scanner'}",
-        f"ATTACH {_quote(lake.ducklake_uri())} AS {ALIAS}"
-        f" (DATA_PATH {_quote(folder)}, READ_ONLY, SNAPSHOT_VERSION {int(snapshot)})",
+        attach_statement(lake, read_only=True, snapshot=snapshot),
         f"USE {ALIAS}",
     ]
 
@@ -63,10 +64,7 @@ def shell_command(
         raise ValueError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     snapshot = latest_published(lake) if snapshot is None else snapshot
     if snapshot is None:
-        raise NotPublished(
-            f"the warehouse at {lake.name} has no published snapshot yet: "
-            "run `agenthub pipeline run` (or `make demo`) first"
-        )
+        raise NotPublished.at(lake)
     command = [str(duckdb_cli()), "-bail"]
     for statement in setup_commands(lake, snapshot):
         command += ["-cmd", statement]

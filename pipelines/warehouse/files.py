@@ -31,6 +31,7 @@ from pipelines.warehouse.lake import (
     open_lake,
     open_published,
     record_published,
+    sql_literal,
 )
 from platform_core.config import SettingError
 
@@ -222,8 +223,9 @@ def export_snapshot(lake: Lake, snapshot: int, path: Path) -> int:
     tmp.unlink(missing_ok=True)
     reader = open_published(lake, snapshot)
     try:
-        quoted = str(tmp).replace("'", "''")  # ATTACH takes no bound parameters
-        reader.execute(f"ATTACH '{quoted}' AS export (STORAGE_VERSION '{STORAGE_VERSION}')")
+        reader.execute(
+            f"ATTACH {sql_literal(str(tmp))} AS export (STORAGE_VERSION '{STORAGE_VERSION}')"
+        )
         reader.execute("COPY FROM DATABASE warehouse TO export")
         reader.execute("DETACH export")
     except BaseException:

@@ -119,8 +119,22 @@ class Lake:
         return self.postgres or Path(self.catalog).is_file()
 
 
-def _quote(value: str) -> str:
+def sql_literal(value: str) -> str:
+    """``value`` as a SQL string literal: ATTACH and SET take no bound parameters."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def attach_statement(
+    lake: Lake, *, alias: str = ALIAS, read_only: bool = False, snapshot: int | None = None
+) -> str:
+    """The ATTACH statement for ``lake`` as ``alias`` (``snapshot``: pinned at that version);
+    the snapshot is an int, the paths are quoted literals."""
+    options = [f"DATA_PATH {sql_literal(str(lake.data_folder.resolve()) + os.sep)}"]
+    if read_only:
+        options.append("READ_ONLY")
+    if snapshot is not None:
+        options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
+    return f"ATTACH {sql_literal(lake.ducklake_uri())} AS {alias} ({', '.join(options)})"
 
 
 def attach(
@@ -131,16 +145,8 @@ def attach(
     read_only: bool = False,
     snapshot: int | None = None,
 ) -> None:
-    """Attach ``lake`` to ``con`` as ``alias`` (``snapshot``: pinned at that version).
-
-    ATTACH takes no bound parameters, so the values are quoted; the snapshot is an int.
-    """
-    options = [f"DATA_PATH {_quote(str(lake.data_folder.resolve()) + os.sep)}"]
-    if read_only:
-        options.append("READ_ONLY")
-    if snapshot is not None:
-        options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
-    con.execute(f"ATTACH {_quote(lake.ducklake_uri())} AS {alias} ({', '.join(options)})")
+    """Attach ``lake`` to ``con`` as ``alias`` (``snapshot``: pinned at that version)."""
+    con.execute(attach_statement(lake, alias=alias, read_only=read_only, snapshot=snapshot))
 
 
 def use_wal(catalog: Path) -> None:
@@ -280,6 +286,23 @@ def newest_published(
 class NotPublished(RuntimeError):
     """The warehouse has no published snapshot yet."""
 
+    @classmethod
+    def at(cls, lake: Lake) -> NotPublished:
+        """The error for ``lake``, with the command that publishes one."""
+        return cls(
+            f"the warehouse at {lake.name} has no published snapshot yet: "
+            "run `agenthub pipeline run` (or `make demo`) first"
+        )
+
+
+def _read_published(con: duckdb.DuckDBPyConnection, lake: Lake) -> int | None:
+    """Attach ``lake`` unpinned on ``con`` just long enough to read its published snapshot."""
+    attach(con, lake, alias="latest", read_only=True)
+    try:
+        return published_snapshot(con, "latest")
+    finally:
+        con.execute("DETACH latest")
+
 
 def latest_published(lake: Lake) -> int | None:
     """The lake's newest published snapshot, read from the catalog (None: nothing yet)."""
@@ -287,8 +310,7 @@ def latest_published(lake: Lake) -> int | None:
         return None
     con = extensions.connect(catalog="postgres" if lake.postgres else "sqlite")
     try:
-        attach(con, lake, alias="latest", read_only=True)
-        return published_snapshot(con, "latest")
+        return _read_published(con, lake)
     finally:
         con.close()
 
@@ -303,30 +325,21 @@ def open_published(
     has published yet.
     """
     lake = Lake.of(lake)
-    if snapshot is None:
-        if not lake.exists():
-            raise NotPublished(_not_published(lake))
-        con = extensions.connect(catalog="postgres" if lake.postgres else "sqlite")
-        try:
-            attach(con, lake, alias="latest", read_only=True)
-            snapshot = published_snapshot(con, "latest")
-            con.execute("DETACH latest")
-            if snapshot is None:
-                raise NotPublished(_not_published(lake))
-            attach(con, lake, read_only=True, snapshot=snapshot)
-            con.execute(f"USE {ALIAS}")
-        except BaseException:
-            con.close()
-            raise
-        return con
-    return open_lake(lake, read_only=True, snapshot=snapshot)
-
-
-def _not_published(lake: Lake) -> str:
-    return (
-        f"the warehouse at {lake.name} has no published snapshot yet: "
-        "run `agenthub pipeline run` (or `make demo`) first"
-    )
+    if snapshot is not None:
+        return open_lake(lake, read_only=True, snapshot=snapshot)
+    if not lake.exists():
+        raise NotPublished.at(lake)
+    con = extensions.connect(catalog="postgres" if lake.postgres else "sqlite")
+    try:
+        snapshot = _read_published(con, lake)
+        if snapshot is None:
+            raise NotPublished.at(lake)
+        attach(con, lake, read_only=True, snapshot=snapshot)
+        con.execute(f"USE {ALIAS}")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 # --- One writer at a time ------------------------------------------------------------------

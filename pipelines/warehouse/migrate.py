@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pipelines.sql_files import one_transaction
 from pipelines.warehouse.files import MAINTENANCE_REPORTS, open_working, publish
-from pipelines.warehouse.lake import SCHEMAS, Lake
+from pipelines.warehouse.lake import SCHEMAS, Lake, sql_literal
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,7 @@ def migrate(source: Path, lake: Lake, say=print) -> Migrated:
                 f"the warehouse at {lake.name} already holds {existing} tables; a migration "
                 "copies into an empty one (move its catalog and data folder away first)"
             )
-        quoted = str(source.resolve()).replace("'", "''")  # ATTACH takes no parameters
-        con.execute(f"ATTACH '{quoted}' AS old_file (READ_ONLY)")
+        con.execute(f"ATTACH {sql_literal(str(source.resolve()))} AS old_file (READ_ONLY)")
         tables = con.execute(
             "select schema_name, table_name, estimated_size from duckdb_tables()"
             " where database_name = 'old_file' and schema_name in (select unnest(?::varchar[]))"

@@ -12,11 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from pipelines.warehouse.lake import open_published
-from platform_core.db import make_engine
-from tests.pipelines.maintenance_support import Agenthub, archive_rows
+from tests.pipelines.maintenance_support import Agenthub, executions_kept
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -78,11 +76,7 @@ def test_readers_keep_reading_while_the_pipeline_and_maintenance_write(postgres,
         process.join(timeout=120)
     results = [json.loads(out.read_text()) for out in outs]
 
-    engine = make_engine(url)
-    with engine.connect() as conn:
-        on_platform = conn.execute(text("SELECT count(*) FROM executions")).scalar_one()
-    engine.dispose()
-    archived = len(archive_rows(agenthub.archive, "executions"))
+    on_platform, archived = executions_kept(url, agenthub.archive)
     assert archived > 0, "maintenance archived nothing"
 
     with open_published(warehouse) as con:

@@ -17,6 +17,7 @@ from pipelines.ingest.extract import open_reader
 from pipelines.ingest.load import load_table
 from pipelines.ingest.tables import INGESTED_TABLES, SOURCE_TABLES
 from pipelines.warehouse.files import connect_working
+from platform_core.db import make_engine
 
 
 def ingest(engine: Engine, warehouse: Path) -> None:
@@ -45,6 +46,17 @@ def archive_rows(archive: Path, table: str, columns: str = "id") -> list[tuple]:
         f"select {columns} from read_parquet(?, hive_partitioning = true)",
         [f"{archive}/{table}/**/*.parquet"],
     ).fetchall()
+
+
+def executions_kept(url: str, archive: Path) -> tuple[int, int]:
+    """(executions on the platform, executions archived): every execution there is."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            on_platform = conn.execute(text("SELECT count(*) FROM executions")).scalar_one()
+    finally:
+        engine.dispose()
+    return on_platform, len(archive_rows(archive, "executions"))
 
 
 REPO = Path(__file__).resolve().parents[2]

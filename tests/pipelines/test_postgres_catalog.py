@@ -7,12 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from pipelines.warehouse.lake import Lake, open_published
-from platform_core.db import make_engine
-from tests.pipelines.maintenance_support import Agenthub, archive_rows
+from tests.pipelines.maintenance_support import Agenthub, executions_kept
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -39,11 +37,7 @@ def test_pipeline_maintenance_and_sql_on_a_postgresql_catalog(postgres, tmp_path
     ]  # fmt: skip
     assert "checks passed" in outputs[-1]
 
-    engine = make_engine(platform_url)
-    with engine.connect() as conn:
-        on_platform = conn.execute(text("SELECT count(*) FROM executions")).scalar_one()
-    engine.dispose()
-    archived = len(archive_rows(agenthub.archive, "executions"))
+    on_platform, archived = executions_kept(platform_url, agenthub.archive)
     assert archived > 0, "maintenance archived nothing"
 
     lake = Lake(catalog.render_as_string(hide_password=False), str(data))
