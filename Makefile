@@ -42,7 +42,8 @@ soak: setup
 	$(BIN)/python bench/soak.py
 
 # The Dagster UI on the code location (schedules, sensors, runs, asset checks); runs are kept
-# in dagster_home/, which allows one run at a time (see dagster_home/dagster.yaml).
+# in dagster_home/, which runs one pipeline run and one maintenance run at a time (see
+# dagster_home/dagster.yaml).
 dagster: setup
 	DAGSTER_HOME=$(CURDIR)/dagster_home $(BIN)/dagster dev -w workspace.yaml
 

@@ -12,8 +12,11 @@
   run``): archive and purge old executions and metric points, VACUUM, expire hirings, repair
   counters, report orphans, table health and the archive, publish.
 
-Every job runs in one process and the instance allows one run at a time (dagster.yaml):
-DuckDB has one writer per file.
+Every job runs in one process. Runs go in two lanes (the ``agenthub/lane`` tag, one run per
+lane at a time in dagster.yaml): ``pipeline`` (the first four jobs: they build the same tables)
+and ``maintenance``. A pipeline run and a maintenance run go side by side: they write disjoint
+tables, and their blocks of warehouse work (a step, a maintenance operation) take turns through
+the writer lock (pipelines/warehouse/files.py says why turns and not free-for-all).
 """
 
 from __future__ import annotations
@@ -36,6 +39,12 @@ DAILY_JOB = "daily_marts"
 PUBLISH_JOB = "publish_warehouse"
 CHECKS_JOB = "daily_checks"
 MAINTENANCE_JOB = "platform_maintenance"
+
+#: The run tag dagster.yaml limits to one run per value: the pipeline's jobs queue behind each
+#: other (they write the same tables), maintenance runs beside them.
+LANE = "agenthub/lane"
+PIPELINE_LANE = {LANE: "pipeline"}
+MAINTENANCE_LANE = {LANE: "maintenance"}
 
 #: The day-partitioned models of sql/ (``materialized: day_partitioned``).
 DAILY_ASSETS = dg.AssetSelection.assets(
@@ -62,6 +71,7 @@ platform_pipeline = dg.define_asset_job(
     selection=dg.AssetSelection.all() - DAILY_ASSETS - DAILY_CHECKS - MAINTENANCE_ASSETS,
     description="Bring the warehouse up to date from the platform database, write trust back, "
     "then publish it.",
+    tags=PIPELINE_LANE,
     executor_def=dg.in_process_executor,
 )
 
@@ -69,6 +79,7 @@ daily_marts = dg.define_asset_job(
     DAILY_JOB,
     selection=DAILY_ASSETS - DAILY_CHECKS,
     description="Rebuild the day-partitioned marts for a day or a range of days.",
+    tags=PIPELINE_LANE,
     executor_def=dg.in_process_executor,
 )
 
@@ -76,6 +87,7 @@ publish_warehouse = dg.define_asset_job(
     PUBLISH_JOB,
     selection=PUBLISH_ASSET,
     description="Record the warehouse's current snapshot as the published one (and export it).",
+    tags=PIPELINE_LANE,
     executor_def=dg.in_process_executor,
 )
 
@@ -85,6 +97,7 @@ daily_checks = dg.define_asset_job(
     description="Checks too costly for every hourly run: they read whole histories (every "
     "raw id, every platform id against raw, each grain over the whole table, trust "
     "recomputed from every event, every platform trust record id).",
+    tags=PIPELINE_LANE,
     executor_def=dg.in_process_executor,
 )
 
@@ -95,6 +108,7 @@ platform_maintenance = dg.define_asset_job(
     "hirings, repair counters, report orphans and table health, then publish the warehouse "
     "so the reports reach readers. Run config "
     "ops: {maintenance: {config: {dry_run: true}}} reports without changing anything.",
+    tags=MAINTENANCE_LANE,
     executor_def=dg.in_process_executor,
 )
 

@@ -111,11 +111,12 @@ def maintenance(
     """Archive and purge, VACUUM, expire hirings, repair counters, report (see module doc);
     the jobs themselves are :class:`~pipelines.maintenance.run.MaintenanceRun`'s methods."""
     now, dry = utcnow(), config.dry_run
-    with platform_db.engine() as engine, warehouse.connect() as con:
-        for model in ("ops/archived_executions.sql", "ops/archived_agent_metrics.sql"):
-            run_model(con, model)
+    with platform_db.engine() as engine:
+        with warehouse.connect() as con:
+            for model in ("ops/archived_executions.sql", "ops/archived_agent_metrics.sql"):
+                run_model(con, model)
         run = MaintenanceRun(
-            con=con,
+            connect=warehouse.connect,
             engine=engine,
             settings=maintenance,
             now=now,

@@ -2,7 +2,10 @@
 repair counters, look for orphans, measure table health, verify the archive.
 
 Each job times itself, records one row of ``ops.maintenance_runs`` (rows, bytes, seconds, dry
-run or not, what it found), writes its report table and logs one line; the asset
+run or not, what it found), writes its report table and logs one line. Each holds the
+warehouse's writer lock only while it needs the warehouse (``connect``): a pipeline run writes
+between the jobs, and the archive of one table, its manifest and its view are seen whole or
+not at all by a publish (each job's warehouse work is one lock-holding block). The asset
 (:mod:`pipelines.maintenance.assets`) orders the jobs and turns their results into asset
 metadata. A dry run changes nothing in the platform database or the archive.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,9 +48,10 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 @dataclass
 class MaintenanceRun:
     """The jobs of one maintenance run at ``now`` on the platform ``engine``, reporting into the
-    warehouse connection ``con`` under the Dagster ``run_id``."""
+    warehouse under the Dagster ``run_id``; ``connect`` opens a block of warehouse work that
+    holds the writer lock (``Warehouse.connect``)."""
 
-    con: duckdb.DuckDBPyConnection
+    connect: Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
     engine: Engine
     settings: Maintenance
     now: datetime
@@ -56,10 +61,16 @@ class MaintenanceRun:
     warn: Callable[[str], None]
 
     def _record(
-        self, operation: str, rows: int, seconds: float, detail: object, bytes_: int = 0
+        self,
+        con: duckdb.DuckDBPyConnection,
+        operation: str,
+        rows: int,
+        seconds: float,
+        detail: object,
+        bytes_: int = 0,
     ) -> None:
         record_run(
-            self.con,
+            con,
             self.run_id,
             self.now,
             operation,
@@ -73,19 +84,24 @@ class MaintenanceRun:
     def archive(self, spec: ArchiveSpec, cutoff: datetime) -> tuple[ArchiveResult, float]:
         """Archive ``spec``'s rows older than ``cutoff`` to verified Parquet, then purge them
         from the platform (exactly once: see :func:`archive_table`)."""
-        result, seconds = _timed(
-            lambda: archive_table(
-                self.con,
-                self.engine,
-                self.settings.archive_path,
-                spec,
-                cutoff,
-                batch_size=self.settings.batch_size,
-                dry_run=self.dry_run,
-                progress=lambda rows: self.log(f"{spec.table}: archived and purged {rows:,} rows"),
+        with self.connect() as con:
+            result, seconds = _timed(
+                lambda: archive_table(
+                    con,
+                    self.engine,
+                    self.settings.archive_path,
+                    spec,
+                    cutoff,
+                    batch_size=self.settings.batch_size,
+                    dry_run=self.dry_run,
+                    progress=lambda rows: self.log(
+                        f"{spec.table}: archived and purged {rows:,} rows"
+                    ),
+                )
             )
-        )
-        self._record(f"archive_{spec.table}", result.rows, seconds, result.detail, result.bytes)
+            self._record(
+                con, f"archive_{spec.table}", result.rows, seconds, result.detail, result.bytes
+            )
         if result.not_ready:
             self.warn(f"{spec.table}: {result.not_ready}")
         else:
@@ -102,7 +118,8 @@ class MaintenanceRun:
         """VACUUM ANALYZE the tables a real archive purged rows from."""
         purged = [r.table for r in results if r.rows and not self.dry_run]
         _, seconds = _timed(lambda: vacuum_analyze(self.engine, purged))
-        self._record("vacuum_analyze", len(purged), seconds, purged)
+        with self.connect() as con:
+            self._record(con, "vacuum_analyze", len(purged), seconds, purged)
 
     def expire_hirings(self) -> list[int]:
         """Set active hirings past ``expires_at`` to expired; their ids."""
@@ -114,10 +131,11 @@ class MaintenanceRun:
                 else service.expire_hirings(self.now)
             )
         )
-        if not self.dry_run:
-            record_expired(self.con, hirings, self.now)
         ids = [h.id for h in hirings]
-        self._record("expire_hirings", len(ids), seconds, ids[:100])
+        with self.connect() as con:
+            if not self.dry_run:
+                record_expired(con, hirings, self.now)
+            self._record(con, "expire_hirings", len(ids), seconds, ids[:100])
         self.log(f"{'would expire' if self.dry_run else 'expired'} {len(ids)} hirings")
         return ids
 
@@ -125,39 +143,45 @@ class MaintenanceRun:
         """Recompute the platform's counters from the truth, archived executions included
         (archive_table pointed ops.archived_executions at the files; a dry run changed none,
         so what the last real run left still holds); update only drifted rows."""
+        with self.connect() as con:
+            archived = ArchivedCounts.read(con)
         drift, seconds = _timed(
-            lambda: repair_counters(
-                self.engine, ArchivedCounts.read(self.con), self.now, dry_run=self.dry_run
-            )
+            lambda: repair_counters(self.engine, archived, self.now, dry_run=self.dry_run)
         )
-        if not self.dry_run:
-            record_drift(self.con, self.run_id, drift, self.now)
-        self._record("repair_counters", len(drift), seconds, drift_listing(drift))
+        with self.connect() as con:
+            if not self.dry_run:
+                record_drift(con, self.run_id, drift, self.now)
+            self._record(con, "repair_counters", len(drift), seconds, drift_listing(drift))
         self.log(f"{'would repair' if self.dry_run else 'repaired'} {len(drift)} drifted counters")
         return drift
 
     def check_orphans(self) -> None:
         """Count rows on the platform whose parent is gone (a warning when there are any)."""
         orphans, seconds = _timed(lambda: find_orphans(self.engine))
-        record_orphans(self.con, self.run_id, orphans, self.now)
         found = {o.relation: o.rows for o in orphans if o.rows}
-        self._record("check_orphans", sum(found.values()), seconds, found)
+        with self.connect() as con:
+            record_orphans(con, self.run_id, orphans, self.now)
+            self._record(con, "check_orphans", sum(found.values()), seconds, found)
         if found:
             self.warn(f"orphaned rows on the platform: {found}")
 
     def table_health(self) -> None:
         """Rows, dead rows, bytes and last vacuum of every platform table."""
         health, seconds = _timed(lambda: table_health(self.engine))
-        record_health(self.con, self.run_id, health, self.now)
-        self._record("table_health", len(health), seconds, {h.table_name: h.rows for h in health})
+        with self.connect() as con:
+            record_health(con, self.run_id, health, self.now)
+            self._record(
+                con, "table_health", len(health), seconds, {h.table_name: h.rows for h in health}
+            )
 
     def verify_archive(self) -> None:
         """Check every file of ops.archive_manifest is present with its row count and rebuild
         ops.archive_months; an error when one is not (the run fails: restore the file)."""
-        intact, seconds = _timed(
-            lambda: rebuild_archive_months(self.con, self.settings.archive_path, self.now)
-        )
-        self._record("verify_archive", 0, seconds, {"intact": intact})
+        with self.connect() as con:
+            intact, seconds = _timed(
+                lambda: rebuild_archive_months(con, self.settings.archive_path, self.now)
+            )
+            self._record(con, "verify_archive", 0, seconds, {"intact": intact})
         if not intact:
             raise ArchiveError(
                 "a file listed in ops.archive_manifest is missing or its row count differs"
@@ -167,21 +191,23 @@ class MaintenanceRun:
     def warehouse_upkeep(self) -> Upkeep:
         """Merge the warehouse's small files, expire snapshots older than the retention
         (never the published one) and delete the files nothing references."""
-        result, seconds = _timed(
-            lambda: upkeep(
-                self.con,
-                self.now,
-                days=retention_days(self.settings.snapshot_retention_days),
-                dry_run=self.dry_run,
+        with self.connect() as con:
+            result, seconds = _timed(
+                lambda: upkeep(
+                    con,
+                    self.now,
+                    days=retention_days(self.settings.snapshot_retention_days),
+                    dry_run=self.dry_run,
+                )
             )
-        )
-        self._record(
-            "warehouse_upkeep",
-            result.files_merged + result.snapshots_expired + result.files_deleted,
-            seconds,
-            result.detail(),
-            result.bytes_before - result.bytes_after,
-        )
+            self._record(
+                con,
+                "warehouse_upkeep",
+                result.files_merged + result.snapshots_expired + result.files_deleted,
+                seconds,
+                result.detail(),
+                result.bytes_before - result.bytes_after,
+            )
         self.log(
             f"warehouse upkeep: {result.files_before:,} -> {result.files_after:,} files, "
             f"{result.snapshots_expired:,} snapshots expired, {result.files_deleted:,} deleted"

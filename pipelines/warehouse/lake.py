@@ -11,10 +11,14 @@ Readers and writers:
 
 - A pipeline or maintenance run writes through :func:`open_lake` with the catalog attached as
   ``warehouse``; each statement or transaction it commits is a DuckLake snapshot (a SQL
-  model commits as one: ``pipelines.sql_files.one_transaction``). One run writes at a time
-  (:class:`WriterLock`): with a SQLite catalog a transaction that overlaps another process's
-  commit fails at its own ("database is locked"), and on either catalog two transactions
-  that change the same table conflict, so concurrent runs need tables of their own first.
+  model commits as one: ``pipelines.sql_files.one_transaction``). Runs go side by side, and
+  their blocks of writes (a pipeline step, a maintenance operation) take turns through the
+  :class:`WriterLock`: with a SQLite catalog a transaction that overlaps another process's
+  commit fails at its own ("database is locked", not retried by DuckLake: 27 of 60
+  two-writer transactions on disjoint tables), and on either catalog two transactions that
+  change the same table conflict. Taking turns, no commit of ours can conflict with
+  another's; the pipeline and maintenance write disjoint tables, so a publish sees the other
+  run's operations whole.
 - At its end a run records the snapshot it ends on in ``ops.published_snapshots``
   (:func:`record_published`). Readers (dashboards, ``agenthub sql``, the export, tests)
   attach the catalog read-only *at that snapshot* (:func:`open_published`): they never see
@@ -346,7 +350,7 @@ def open_published(
 
 
 class WriterLock:
-    """The warehouse's writer lock, held for a whole run.
+    """The warehouse's writer lock, held by a block of writes (``Working.hold``).
 
     SQLite catalog: an ``flock`` on ``<catalog>.lock`` (released by the kernel if the process
     dies). PostgreSQL catalog: a session advisory lock on the catalog database (released when

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
@@ -98,17 +98,17 @@ class Warehouse(FromEnvironment, dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Check the settings; a run opens the warehouse once, at its first use, for all its
-        steps, and holds the writer lock until it ends.
+        steps (closed when the run ends).
 
         Opening and attaching in each of a run's ~50 steps would cost ~0.3 s apiece
         (extensions, catalog). Steps run one after another in one process
-        (in_process_executor), and one run writes at a time.
+        (in_process_executor); each holds the writer lock only while it writes.
         """
         self.check()
         self._in_run = True
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        """Close the run's connection and release the writer lock."""
+        """Close the run's connection."""
         if self._run is not None:
             self._run.close()
             self._run = None
@@ -116,9 +116,14 @@ class Warehouse(FromEnvironment, dg.ConfigurableResource):
 
     @contextmanager
     def connect(self, *, marts: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-write connection to the warehouse (``marts``: the larger memory limit).
+        """A read-write connection to the warehouse for a block that holds the writer lock
+        (``marts``: the larger memory limit).
 
-        Outside a Dagster run (scripts, tests) each block opens and closes its own.
+        Within a run every block shares the run's connection, and the lock is held block by
+        block: a pipeline step, a maintenance operation. Another run (maintenance beside the
+        pipeline) writes between them; the published snapshot is taken in a block of its
+        own, so it holds the other run's operations whole or not at all. Outside a Dagster
+        run (scripts, tests) each block opens and closes its own connection.
         """
         limit = self.marts_memory_limit if marts else self.memory_limit
         if not self._in_run:
@@ -127,15 +132,9 @@ class Warehouse(FromEnvironment, dg.ConfigurableResource):
             return
         if self._run is None:
             self._run = open_working(self.lake, threads=self.threads)
-        con = self._run.con
-        set_memory_limit(con, limit)
-        try:
+        with self._run.hold() as con:
+            set_memory_limit(con, limit)
             yield con
-        except BaseException:
-            # A step that failed inside a transaction must not leave it open for the next.
-            with suppress(duckdb.Error):  # raised when no transaction was open
-                con.rollback()
-            raise
 
     def publish(self, published_by: str = "pipeline") -> Published:
         """Record the snapshot this run ends on as the one readers open (and export it)."""

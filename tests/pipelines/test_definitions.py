@@ -18,7 +18,14 @@ from pipelines.ingest.assets import raw_assets
 from pipelines.ingest.checks import raw_checks
 from pipelines.ingest.resource import PlatformDatabase
 from pipelines.ingest.tables import INGESTED_TABLES
-from pipelines.jobs import CHECKS_JOB, DAILY_JOB, PIPELINE_JOB
+from pipelines.jobs import (
+    CHECKS_JOB,
+    DAILY_JOB,
+    LANE,
+    MAINTENANCE_JOB,
+    PIPELINE_JOB,
+    PUBLISH_JOB,
+)
 from pipelines.maintenance.settings import Maintenance
 from pipelines.trust.resource import TrustModel
 from pipelines.warehouse.lake import open_published
@@ -80,6 +87,33 @@ def test_checks_that_read_whole_histories_run_daily_not_hourly() -> None:
     for table in ("intermediate/executions_all", "marts/trust_events"):
         assert (table, "unique_grain") in hourly
         assert (table, "unique_grain_whole_table") in daily
+
+
+@pytest.mark.parametrize("home", ["dagster_home", "deploy"])
+def test_the_instance_runs_one_run_per_lane_and_maintenance_beside_the_pipeline(
+    home: str, tmp_path: Path
+) -> None:
+    lanes = {
+        job: defs.resolve_job_def(job).tags.get(LANE)
+        for job in (PIPELINE_JOB, DAILY_JOB, PUBLISH_JOB, CHECKS_JOB, MAINTENANCE_JOB)
+    }
+    assert set(lanes.values()) == {"pipeline", "maintenance"}
+    assert lanes[MAINTENANCE_JOB] == "maintenance"
+    # The instance as Dagster reads it (deploy/ stores runs in PostgreSQL: only its queue).
+    config = (REPO / home / "dagster.yaml").read_text()
+    if home == "deploy":
+        start = config.index("run_coordinator:")
+        config = config[start : config.index("\n\n", start)]
+    (tmp_path / "dagster.yaml").write_text(config)
+    instance = dg.DagsterInstance.from_config(str(tmp_path))
+    try:
+        queue = instance.get_concurrency_config().run_queue_config
+    finally:
+        instance.dispose()
+    assert queue.max_concurrent_runs == 2
+    assert queue.tag_concurrency_limits == [
+        {"key": LANE, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    ]
 
 
 @pytest.mark.slow

@@ -8,10 +8,11 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from pipelines.warehouse.files import connect_working, publish
-from pipelines.warehouse.lake import Lake, NotPublished, check_lake, open_published
+from pipelines.warehouse.files import connect_working, open_working, publish
+from pipelines.warehouse.lake import Lake, NotPublished, WriterLock, check_lake, open_published
 from platform_core.config import SettingError
 
 READER = """
@@ -124,6 +125,36 @@ def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
         assert con.execute("SELECT v FROM raw.numbers").fetchall() == [(1,)]
     assert time.monotonic() - started >= 1.0
     holder.wait(timeout=30)
+
+
+def test_a_run_holds_the_writer_lock_only_while_a_block_writes(tmp_path: Path) -> None:
+    lake = Lake.of(tmp_path / "warehouse.sqlite")
+    run = open_working(lake)  # a run's connection, open for the whole run
+    try:
+        with run.hold() as con:
+            con.execute("CREATE TABLE raw.numbers AS SELECT 1 AS v")
+            assert not WriterLock(lake).try_acquire()  # another writer waits for the block
+        # Between the run's blocks another writer (maintenance) commits ...
+        with connect_working(lake) as other:
+            other.execute("CREATE TABLE ops.reports AS SELECT 'archived' AS what")
+            other.execute("INSERT INTO raw.numbers VALUES (2)")
+        # ... and the run's next block sees it, and commits on top of it.
+        with run.hold() as con:
+            assert con.execute("SELECT sum(v) FROM raw.numbers").fetchall() == [(3,)]
+            assert con.execute("SELECT what FROM ops.reports").fetchall() == [("archived",)]
+            con.execute("INSERT INTO raw.numbers VALUES (3)")
+        # A block that fails rolls its transaction back and lets the next writer in.
+        with pytest.raises(duckdb.Error), run.hold() as con:
+            con.execute("BEGIN")
+            con.execute("INSERT INTO raw.numbers VALUES (100)")
+            con.execute("SELECT * FROM no_such_table")
+        lock = WriterLock(lake)
+        assert lock.try_acquire()
+        lock.release()
+    finally:
+        run.close()
+    with connect_working(lake) as con:
+        assert con.execute("SELECT sum(v) FROM raw.numbers").fetchall() == [(6,)]
 
 
 #: The DuckDB CLI from PyPI (duckdb-cli, installed with the project), without the DuckLake
