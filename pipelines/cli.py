@@ -12,6 +12,8 @@ The arrows point one way: this module imports the platform core, never the rever
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 from rich.table import Table
@@ -40,6 +42,16 @@ VerboseOption = typer.Option(
     help="Dagster's full log on the console, stack traces included (otherwise one line per "
     "asset message, and each failure's cause once).",
 )
+
+
+@contextmanager
+def settings_refused() -> Iterator[None]:
+    """A setting the code location reads when it loads (``PIPELINE_EXECUTOR``) refused with
+    the short message and exit 2, like the settings a run checks when it starts."""
+    try:
+        yield
+    except SettingError as exc:
+        raise setting_failed(exc) from exc
 
 
 def _instance():
@@ -71,8 +83,10 @@ def maintenance_run(
     METRICS_RETENTION_DAYS like the Dagster code location does.
     """
     from pipelines.cli_log import failures, run_config_loggers
-    from pipelines.definitions import defs
-    from pipelines.jobs import MAINTENANCE_JOB
+
+    with settings_refused():  # the code location reads PIPELINE_EXECUTOR when it loads
+        from pipelines.definitions import defs
+        from pipelines.jobs import MAINTENANCE_JOB
 
     console.print(f"[bold]> {MAINTENANCE_JOB}{' (dry run)' if dry_run else ''}")
     result = defs.resolve_job_def(MAINTENANCE_JOB).execute_in_process(
@@ -115,8 +129,10 @@ def checks_run(verbose: bool = VerboseOption) -> None:
     from dagster import AssetCheckSeverity
 
     from pipelines.cli_log import failures, run_config_loggers
-    from pipelines.definitions import defs
-    from pipelines.jobs import CHECKS_JOB
+
+    with settings_refused():
+        from pipelines.definitions import defs
+        from pipelines.jobs import CHECKS_JOB
 
     console.print(f"[bold]> {CHECKS_JOB}")
     result = defs.resolve_job_def(CHECKS_JOB).execute_in_process(
@@ -163,7 +179,9 @@ def pipeline_run(verbose: bool = VerboseOption) -> None:
     """
     # Imported here, so `agenthub db` and `agenthub simulate` start without loading Dagster.
     from pipelines.cli_log import run_config_loggers
-    from pipelines.run import run_pipeline
+
+    with settings_refused():
+        from pipelines.run import run_pipeline
 
     outcome = run_pipeline(
         _instance(),

@@ -12,7 +12,8 @@
   run``): archive and purge old executions and metric points, VACUUM, expire hirings, repair
   counters, report orphans, table health and the archive, publish.
 
-Every job runs in one process. Runs go in two lanes (the ``agenthub/lane`` tag, one run per
+Every job's steps run in the run's process unless ``PIPELINE_EXECUTOR`` says otherwise
+(pipelines/executors.py). Runs go in two lanes (the ``agenthub/lane`` tag, one run per
 lane at a time in dagster.yaml): ``pipeline`` (the first four jobs: they build the same tables)
 and ``maintenance``. A pipeline run and a maintenance run go side by side: they write disjoint
 tables, and their blocks of warehouse work (a step, a maintenance operation) take turns through
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.executors import job_executor
 from pipelines.ingest.checks import DAILY_RAW_CHECKS
 from pipelines.intermediate.checks import DAILY_INTERMEDIATE_CHECKS
 from pipelines.maintenance.assets import MAINTENANCE_KEYS
@@ -72,7 +74,7 @@ platform_pipeline = dg.define_asset_job(
     description="Bring the warehouse up to date from the platform database, write trust back, "
     "then publish it.",
     tags=PIPELINE_LANE,
-    executor_def=dg.in_process_executor,
+    executor_def=job_executor(),
 )
 
 daily_marts = dg.define_asset_job(
@@ -80,7 +82,7 @@ daily_marts = dg.define_asset_job(
     selection=DAILY_ASSETS - DAILY_CHECKS,
     description="Rebuild the day-partitioned marts for a day or a range of days.",
     tags=PIPELINE_LANE,
-    executor_def=dg.in_process_executor,
+    executor_def=job_executor(),
 )
 
 publish_warehouse = dg.define_asset_job(
@@ -88,7 +90,7 @@ publish_warehouse = dg.define_asset_job(
     selection=PUBLISH_ASSET,
     description="Record the warehouse's current snapshot as the published one (and export it).",
     tags=PIPELINE_LANE,
-    executor_def=dg.in_process_executor,
+    executor_def=job_executor(),
 )
 
 daily_checks = dg.define_asset_job(
@@ -98,7 +100,7 @@ daily_checks = dg.define_asset_job(
     "raw id, every platform id against raw, each grain over the whole table, trust "
     "recomputed from every event, every platform trust record id).",
     tags=PIPELINE_LANE,
-    executor_def=dg.in_process_executor,
+    executor_def=job_executor(),
 )
 
 platform_maintenance = dg.define_asset_job(
@@ -109,7 +111,7 @@ platform_maintenance = dg.define_asset_job(
     "so the reports reach readers. Run config "
     "ops: {maintenance: {config: {dry_run: true}}} reports without changing anything.",
     tags=MAINTENANCE_LANE,
-    executor_def=dg.in_process_executor,
+    executor_def=job_executor(),
 )
 
 hourly_pipeline = dg.ScheduleDefinition(

@@ -39,6 +39,7 @@ SETTINGS = (
     "WAREHOUSE_MEMORY_LIMIT",
     "WAREHOUSE_MARTS_MEMORY_LIMIT",
     "DAGSTER_HOME",
+    "PIPELINE_EXECUTOR",
 )
 
 
@@ -197,6 +198,9 @@ def test_every_setting_is_refused_when_a_run_starts(
     [
         (["pipeline", "run"], "WAREHOUSE_CATALOG", "no/such/folder/wh.sqlite", "does not exist"),
         (["maintenance", "run"], "ARCHIVE_DIR", "notes.txt", "is a file"),
+        # Read when the code location loads (the jobs' executor), not when a run starts.
+        (["pipeline", "run"], "PIPELINE_EXECUTOR", "celeri", "is not an executor"),
+        (["checks", "run"], "PIPELINE_EXECUTOR", "multi", "is not an executor"),
     ],
 )
 def test_a_bad_setting_stops_the_command_before_anything_is_written(
