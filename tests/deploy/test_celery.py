@@ -1,6 +1,7 @@
 """Past one machine, tested on one: the pipeline job with its steps on two Celery workers
 (dagster-celery, Redis on 127.0.0.1:6379 as the broker), Dagster's storage and the warehouse
-catalog in PostgreSQL, as README "Outgrowing one machine" says. Steps run in the workers'
+catalog in PostgreSQL, as README "Outgrowing one machine" says; and with Dagster's
+multiprocess executor (a process per step). Steps run in the workers'
 processes at the same time, their warehouse writes take turns through the catalog's advisory
 lock, and the published warehouse equals what the same job builds in one process."""
 
@@ -72,13 +73,16 @@ def wait_until_ready(workers: list[subprocess.Popen], logs: list[Path]) -> None:
         time.sleep(0.5)
 
 
-def test_the_pipeline_on_two_celery_workers_equals_the_in_process_run(
-    postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("executor", ["celery", "multiprocess"])
+def test_the_pipeline_with_its_steps_in_other_processes_equals_the_in_process_run(
+    executor: str, postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    try:
-        redis.Redis.from_url(BROKER).ping()
-    except redis.ConnectionError:
-        pytest.fail("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
+    """celery: two workers take the steps; multiprocess: a process per step."""
+    if executor == "celery":
+        try:
+            redis.Redis.from_url(BROKER).ping()
+        except redis.ConnectionError:
+            pytest.fail("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
     platform_url = postgres.create(migrated=True)
     engine = make_engine(platform_url)
     simulate(engine, HISTORY)
@@ -102,7 +106,7 @@ def test_the_pipeline_on_two_celery_workers_equals_the_in_process_run(
         # The storage every worker mounts at the same path.
         "WAREHOUSE_DATA_PATH": str(tmp_path / "shared" / "warehouse"),
         "ARCHIVE_DIR": str(tmp_path / "shared" / "archive"),
-        "PIPELINE_EXECUTOR": "celery",
+        "PIPELINE_EXECUTOR": executor,
         "CELERY_BROKER_URL": BROKER,
         "CELERY_QUEUE": queue,
     }
@@ -114,7 +118,7 @@ def test_the_pipeline_on_two_celery_workers_equals_the_in_process_run(
     config.write_text(yaml.safe_dump({"execution": {"config": celery_settings()}}))
 
     workers: list[subprocess.Popen] = []
-    logs = [tmp_path / f"worker{i}.log" for i in (1, 2)]
+    logs = [tmp_path / f"worker{i}.log" for i in (1, 2)] if executor == "celery" else []
     try:
         for i, log in enumerate(logs, start=1):
             command = [str(BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
@@ -124,7 +128,8 @@ def test_the_pipeline_on_two_celery_workers_equals_the_in_process_run(
             workers.append(
                 subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
             )
-        wait_until_ready(workers, logs)
+        if logs:
+            wait_until_ready(workers, logs)
         run = subprocess.run(
             [str(BIN / "dagster"), "job", "execute", "-m", "pipelines.definitions",
              "-j", "platform_pipeline"],
@@ -148,8 +153,8 @@ def test_the_pipeline_on_two_celery_workers_equals_the_in_process_run(
         spans = step_spans(instance, record.dagster_run.run_id)
     finally:
         instance.dispose()
-    # Every step ran in a worker's process, both workers took steps, and steps of the two
-    # ran at the same time (their warehouse writes took turns through the lock).
+    # Every step ran in another process (a worker's, or its own), in two or more, and steps
+    # of two ran at the same time (their warehouse writes took turns through the lock).
     pids = {pid for _, _, pid in spans.values()}
     assert os.getpid() not in pids and len(pids) >= 2, pids
     overlapping = [
