@@ -121,7 +121,14 @@ def platform_has_every_trust_record(
                 "select distinct model_version from marts.trust_events"
             ).fetchall()
         ]
-        con.register("_platform_record_ids", trust_record_ids(engine, versions))
+        # The platform's ids stream into a temporary table DuckDB spills, batch by batch.
+        con.execute("create or replace temp table _platform_record_ids (record_id varchar)")
+        for batch in trust_record_ids(engine, versions):
+            con.register("_platform_batch", batch)
+            try:
+                con.execute("insert into _platform_record_ids select * from _platform_batch")
+            finally:
+                con.unregister("_platform_batch")
         agents = sorted(stored_trust_scores(engine))
         try:
             # Records of agents deleted on the platform have nowhere to go.
@@ -139,7 +146,7 @@ def platform_has_every_trust_record(
                 " (select record_id from marts.trust_events)"
             ).fetchall()[0][0]
         finally:
-            con.unregister("_platform_record_ids")
+            con.execute("drop table _platform_record_ids")
     return dg.AssetCheckResult(
         passed=not missing,
         metadata={

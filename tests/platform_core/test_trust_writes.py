@@ -78,9 +78,11 @@ def test_records_are_inserted_once_and_read_back_exactly(engine: Engine, agent: 
         "beta-h7-t1.5-r0.5": 60,
         "other": 0,
     }
-    assert sorted(trust_record_ids(engine, ["beta-h7-t1.5-r0.5"])["record_id"].to_pylist()) == (
-        sorted(f"r{i}" for i in range(60))
-    )
+    # Streamed in batches: every id once, none larger than the batch.
+    batches = list(trust_record_ids(engine, ["beta-h7-t1.5-r0.5", "other"], batch_size=25))
+    assert [b.num_rows for b in batches] == [25, 25, 10]
+    ids = [i for b in batches for i in b["record_id"].to_pylist()]
+    assert sorted(ids) == sorted(f"r{i}" for i in range(60))
 
 
 def test_a_long_reason_is_cut_to_the_column_and_bad_input_is_refused(

@@ -30,9 +30,12 @@ delete from _trust_new where record_id in (select record_id from _trust_late);
 create or replace temp table _trust_late_applied as
 with
 recorded as (
+    -- one record per instant, the last applied (highest seq): two events of an agent at the
+    -- same instant would otherwise leave the ASOF join below to pick one of them by chance
     select agent_id, occurred_at, positive_evidence, negative_evidence
     from marts.trust_events
     where agent_id in (select agent_id from _trust_late)
+    qualify row_number() over (partition by agent_id, occurred_at order by seq desc) = 1
 ),
 placed as (
     select l.*,
