@@ -273,17 +273,15 @@ def newest_published(
     """The newest published snapshot of the lake attached (unpinned) as ``alias``, and when
     it was published (naive UTC); None before the first publish. Each call is a new
     transaction, which reads the catalog as it is now: a long-lived reader sees each publish."""
-    has_table = con.execute(
-        "select 1 from duckdb_tables() where database_name = ? and schema_name = 'ops'"
-        " and table_name = 'published_snapshots'",
-        [alias],
-    ).fetchall()
-    if not has_table:
-        return None
-    rows = con.execute(
-        f"select snapshot_id, published_at from {alias}.ops.published_snapshots"
-        " order by snapshot_id desc limit 1"
-    ).fetchall()
+    try:
+        # Asked directly, not through duckdb_tables(), which would list the tables of every
+        # database attached beside (the dashboards attach their pinned snapshots there).
+        rows = con.execute(
+            f"select snapshot_id, published_at from {alias}.ops.published_snapshots"
+            " order by snapshot_id desc limit 1"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return None  # no run has published yet
     return (int(rows[0][0]), rows[0][1]) if rows else None
 
 
