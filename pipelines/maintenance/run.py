@@ -144,10 +144,11 @@ class MaintenanceRun:
         (archive_table pointed ops.archived_executions at the files; a dry run changed none,
         so what the last real run left still holds); update only drifted rows."""
         with self.connect() as con:
-            archived = ArchivedCounts.read(con)
-        drift, seconds = _timed(
+            archived, reading = _timed(lambda: ArchivedCounts.read(con))
+        drift, repairing = _timed(
             lambda: repair_counters(self.engine, archived, self.now, dry_run=self.dry_run)
         )
+        seconds = reading + repairing  # as before the lock: the wait for it left out
         with self.connect() as con:
             if not self.dry_run:
                 record_drift(con, self.run_id, drift, self.now)

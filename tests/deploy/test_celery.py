@@ -25,6 +25,7 @@ from pipelines.ingest.tables import INGESTED_TABLES
 from pipelines.warehouse.lake import Lake, open_published
 from platform_core.db import make_engine
 from platform_core.simulate import SimulationConfig, simulate
+from tests.deploy.processes import stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -151,13 +152,7 @@ def test_the_pipeline_with_its_steps_in_other_processes_equals_the_in_process_ru
         worker_logs = "\n".join(log.read_text()[-2000:] for log in logs)
         assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:] + worker_logs
     finally:
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            try:
-                worker.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        stop(workers, timeout=60)
 
     instance = dg.DagsterInstance.get()
     try:

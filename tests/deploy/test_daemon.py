@@ -22,6 +22,7 @@ from sqlalchemy import text
 from pipelines.warehouse.lake import open_published
 from platform_core.db import make_engine
 from platform_core.simulate import SimulationConfig, simulate
+from tests.deploy.processes import stop
 from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,13 +114,7 @@ def test_the_daemon_runs_a_sensor_started_pipeline_on_postgres_storage(
         assert run.status == dg.DagsterRunStatus.SUCCESS, logs["daemon"].read_text()[-4000:]
         assert run.job_name == "platform_pipeline"
     finally:
-        for process in reversed(started):
-            process.terminate()
-        for process in started:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(started)
 
     with open_published(warehouse) as con:
         published = con.execute("select count(*) from marts.executions_all").fetchone()[0]
