@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -79,14 +80,67 @@ def run_model(
 ) -> None:
     """Run the SQL model file ``sql/<relative>`` with its parameters, and ``$sql_version``:
     :func:`sql_version` of the file and the macros it calls, for a model that must notice its
-    own logic changing. The macros it calls are created first."""
+    own logic changing. The macros it calls are created first. A DDL-only file
+    (:func:`ddl_relation`) the warehouse already holds at this version is not run again."""
     sql = read_sql(relative)
     create_macros(con, sql)
     version = sql_version(
         sql + "".join(read_sql(f"{MACROS_FOLDER}/{m}.sql") for m in macros_called(sql))
     )
+    relation = ddl_relation(relative)
     with one_transaction(con):
+        if relation is not None and _applied(con, relative, relation, version):
+            return
         execute_script(con, sql, {"sql_version": version, **(params or {})})
+        if relation is not None:
+            con.execute("delete from ops.model_versions where model = ?", [relative])
+            con.execute(
+                "insert into ops.model_versions values (?, ?, ?)",
+                [relative, version, datetime.now(UTC).replace(tzinfo=None)],
+            )
+
+
+#: Materializations whose files hold DDL only (checked by pipelines/sql_models.py): running
+#: one again at the same version changes nothing but costs a commit.
+DDL_MATERIALIZATIONS = ("view", "bookkeeping", "python")
+_MATERIALIZED = re.compile(r"^--\s*materialized:\s*([a-z_]+)", re.MULTILINE)
+
+
+@cache
+def ddl_relation(relative: str) -> tuple[str, str] | None:
+    """``(schema, name)`` that the DDL-only model file ``sql/<relative>`` creates (a view, a
+    bookkeeping table, a Python-driven model's table), or None for a file that builds data.
+
+    Such a file is applied once per version (``ops.model_versions``): on the DuckLake
+    restating a view or a comment is a commit of its own (~60 ms), and a run restated about
+    55 of them with nothing new to say.
+    """
+    parts = Path(relative).parts
+    match = _MATERIALIZED.search(read_sql(relative))
+    if len(parts) != 2 or not match or match.group(1) not in DDL_MATERIALIZATIONS:
+        return None
+    return parts[0], Path(parts[1]).stem
+
+
+def _applied(
+    con: duckdb.DuckDBPyConnection, relative: str, relation: tuple[str, str], version: int
+) -> bool:
+    """Whether the warehouse holds ``relative`` at ``version`` and its relation exists (a
+    relation dropped by hand is created again). duckdb_columns() lists views too, at a
+    fifth of duckdb_tables()' cost on the DuckLake (which sizes every table)."""
+    return bool(
+        con.execute(
+            """
+            select count(*) from ops.model_versions
+            where model = $model and sql_version = $version
+              and exists (
+                  select 1 from duckdb_columns()
+                  where database_name = current_database()
+                    and schema_name = $schema and table_name = $name)
+            """,
+            {"model": relative, "version": version, "schema": relation[0], "name": relation[1]},
+        ).fetchall()[0][0]
+    )
 
 
 #: Connections (by id) inside a transaction :func:`one_transaction` began.

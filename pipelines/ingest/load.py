@@ -30,10 +30,8 @@ import duckdb
 from pipelines.ingest.extract import SourceReader, Watermark
 from pipelines.ingest.tables import SourceTable
 from pipelines.sql_files import (
-    execute_script,
     missing_relations,
     one_transaction,
-    read_sql,
     run_model,
 )
 from pipelines.warehouse.upsert import replace_rows
@@ -81,25 +79,24 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, table: SourceTable) -> None
         "ops/capture_cursors.sql",
         "ops/platform_deletions.sql",
     ):
-        with one_transaction(con):  # one commit, and unchanged comments are not rewritten
-            execute_script(con, read_sql(model))
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = ?",
-        [table.name],
-    ).fetchall()[0][0]
-    if not exists:
+        run_model(con, model)  # once per version of the file (ops.model_versions)
+    # duckdb_columns(), not duckdb_tables(): the latter sizes every table of the DuckLake.
+    existing = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns()"
+            " WHERE database_name = current_database() AND schema_name = 'raw'"
+            " AND table_name = ?",
+            [table.name],
+        ).fetchall()
+    }
+    if not existing:
         con.execute(f'CREATE TABLE raw."{table.name}" ({_raw_columns_ddl(table)})')
         con.execute(
             f'COMMENT ON TABLE raw."{table.name}" IS \'Mirror of the platform table'
             f" {table.name}, merged by id; rows purged from the platform are kept'"
         )
-    existing = {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ?",
-            [table.name],
-        ).fetchall()
-    }
+        existing = {name for name, _ in table.columns}
     for name, kind in table.columns:
         if name not in existing:
             con.execute(
