@@ -15,7 +15,7 @@ from typing import Any
 import dagster as dg
 
 from pipelines.partitions import FIRST_PARTITION_DAY, daily_partitions, day_range
-from pipelines.sql_files import run_model
+from pipelines.sql_files import one_transaction, run_model
 from pipelines.sql_models import Key, SqlGraph, SqlModel
 from pipelines.warehouse.checks import unique_key_check, whole_table_key_check
 from pipelines.warehouse.resource import Warehouse
@@ -105,9 +105,11 @@ def build_sql_asset(model: SqlModel, graph: SqlGraph) -> dg.AssetsDefinition:
         if days is not None:
             params["start_day"], params["end_day"] = days
         with warehouse.connect(marts=True) as con:
-            for needed in graph.bookkeeping_read_by(model.key):
-                run_model(con, needed.relative)
-            run_model(con, model.relative, params)  # binds what each statement uses
+            # The bookkeeping it reads and the model commit together (one DuckLake snapshot).
+            with one_transaction(con):
+                for needed in graph.bookkeeping_read_by(model.key):
+                    run_model(con, needed.relative)
+                run_model(con, model.relative, params)  # binds what each statement uses
             metadata = report(con, model, days)
         return dg.MaterializeResult(metadata=metadata)
 
@@ -135,7 +137,9 @@ def build_view_assets(layer: str, views: list[SqlModel], graph: SqlGraph) -> dg.
     @dg.multi_asset(name=f"{layer}_views", specs=specs, can_subset=True)
     def _views(context: dg.AssetExecutionContext, warehouse: Warehouse):
         selected = context.selected_asset_keys
-        with warehouse.connect(marts=True) as con:
+        # The layer's views in one transaction: one commit when any changed, and the checks
+        # of those that did not (ops.model_versions) share one DuckLake snapshot load.
+        with warehouse.connect(marts=True) as con, one_transaction(con):
             for key, model in by_key.items():  # build order: a view may read another
                 if key in selected:
                     for needed in graph.bookkeeping_read_by(model.key):

@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -93,11 +94,7 @@ def run_model(
             return
         execute_script(con, sql, {"sql_version": version, **(params or {})})
         if relation is not None:
-            con.execute("delete from ops.model_versions where model = ?", [relative])
-            con.execute(
-                "insert into ops.model_versions values (?, ?, ?)",
-                [relative, version, datetime.now(UTC).replace(tzinfo=None)],
-            )
+            _record_applied(con, relative, relation, version)
 
 
 #: Materializations whose files hold DDL only (checked by pipelines/sql_models.py): running
@@ -126,25 +123,53 @@ def _applied(
     con: duckdb.DuckDBPyConnection, relative: str, relation: tuple[str, str], version: int
 ) -> bool:
     """Whether the warehouse holds ``relative`` at ``version`` and its relation exists (a
-    relation dropped by hand is created again). duckdb_columns() lists views too, at a
-    fifth of duckdb_tables()' cost on the DuckLake (which sizes every table)."""
-    return bool(
-        con.execute(
-            """
-            select count(*) from ops.model_versions
-            where model = $model and sql_version = $version
-              and exists (
-                  select 1 from duckdb_columns()
-                  where database_name = current_database()
-                    and schema_name = $schema and table_name = $name)
-            """,
-            {"model": relative, "version": version, "schema": relation[0], "name": relation[1]},
-        ).fetchall()[0][0]
+    relation dropped by hand is created again).
+
+    Read once per transaction (:class:`_Transaction`): each read of a DuckLake table costs
+    ~10 ms however small it is, and a step checks several files in one transaction.
+    duckdb_columns() lists views too, at a tenth of duckdb_tables()' cost (which sizes
+    every table of the DuckLake).
+    """
+    state = _IN_TRANSACTION[id(con)]
+    if state.ddl_versions is None:
+        state.ddl_versions = dict(
+            con.execute("select model, sql_version from ops.model_versions").fetchall()
+        )
+        state.relations = set(
+            con.execute(
+                "select distinct schema_name, table_name from duckdb_columns()"
+                " where database_name = current_database()"
+            ).fetchall()
+        )
+    return state.ddl_versions.get(relative) == version and relation in state.relations
+
+
+def _record_applied(
+    con: duckdb.DuckDBPyConnection, relative: str, relation: tuple[str, str], version: int
+) -> None:
+    """Record that ``relative`` was applied at ``version`` (in the caller's transaction)."""
+    con.execute("delete from ops.model_versions where model = ?", [relative])
+    con.execute(
+        "insert into ops.model_versions values (?, ?, ?)",
+        [relative, version, datetime.now(UTC).replace(tzinfo=None)],
     )
+    state = _IN_TRANSACTION[id(con)]
+    if state.ddl_versions is not None:
+        state.ddl_versions[relative] = version
+        state.relations.add(relation)
+
+
+@dataclass
+class _Transaction:
+    """What a transaction :func:`one_transaction` began has read of ``ops.model_versions``
+    and of the relations that exist (None: not yet); its snapshot cannot change under it."""
+
+    ddl_versions: dict[str, int] | None = None
+    relations: set[tuple[str, str]] = field(default_factory=set)
 
 
 #: Connections (by id) inside a transaction :func:`one_transaction` began.
-_IN_TRANSACTION: set[int] = set()
+_IN_TRANSACTION: dict[int, _Transaction] = {}
 
 
 def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
@@ -166,7 +191,7 @@ def one_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         yield
         return
     con.execute("BEGIN TRANSACTION")
-    _IN_TRANSACTION.add(id(con))
+    _IN_TRANSACTION[id(con)] = _Transaction()
     try:
         yield
     except BaseException:
@@ -176,7 +201,7 @@ def one_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     else:
         con.execute("COMMIT")
     finally:
-        _IN_TRANSACTION.discard(id(con))
+        _IN_TRANSACTION.pop(id(con), None)
 
 
 def _without_comments(sql: str) -> str:
