@@ -97,6 +97,8 @@ def run_model(
             _record_applied(con, relative, relation, version)
 
 
+#: The record of which DDL-only files the warehouse holds, at which version.
+MODEL_VERSIONS = "ops/model_versions.sql"
 #: Materializations whose files hold DDL only (checked by pipelines/sql_models.py): running
 #: one again at the same version changes nothing but costs a commit.
 DDL_MATERIALIZATIONS = ("view", "bookkeeping", "python")
@@ -132,15 +134,19 @@ def _applied(
     """
     state = _IN_TRANSACTION[id(con)]
     if state.ddl_versions is None:
-        state.ddl_versions = dict(
-            con.execute("select model, sql_version from ops.model_versions").fetchall()
-        )
         state.relations = set(
             con.execute(
                 "select distinct schema_name, table_name from duckdb_columns()"
                 " where database_name = current_database()"
             ).fetchall()
         )
+        if ("ops", "model_versions") in state.relations:
+            state.ddl_versions = dict(
+                con.execute("select model, sql_version from ops.model_versions").fetchall()
+            )
+        else:  # a new warehouse: created in this transaction, with the first file it records
+            execute_script(con, read_sql(MODEL_VERSIONS))
+            state.ddl_versions = {}
     return state.ddl_versions.get(relative) == version and relation in state.relations
 
 

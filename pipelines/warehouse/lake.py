@@ -44,7 +44,6 @@ from urllib.parse import urlsplit
 
 import duckdb
 
-from pipelines.sql_files import execute_script, one_transaction, read_sql
 from pipelines.warehouse import extensions
 from platform_core.config import SettingError
 
@@ -203,24 +202,10 @@ def open_lake(
             for schema in SCHEMAS:
                 if schema not in have:  # CREATE SCHEMA IF NOT EXISTS would commit each time
                     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            _create_model_versions(con)
     except BaseException:
         con.close()
         raise
     return con
-
-
-def _create_model_versions(con: duckdb.DuckDBPyConnection) -> None:
-    """Create ``ops.model_versions`` (what :func:`pipelines.sql_files.run_model` reads before
-    it applies a DDL-only file) when the warehouse lacks it."""
-    exists = con.execute(
-        "select count(*) from duckdb_columns() where database_name = ?"
-        " and schema_name = 'ops' and table_name = 'model_versions'",
-        [ALIAS],
-    ).fetchall()[0][0]
-    if not exists:
-        with one_transaction(con):
-            execute_script(con, read_sql("ops/model_versions.sql"))
 
 
 #: DuckLake options every warehouse gets. ZSTD: the JSON documents are long and unique per

@@ -23,6 +23,11 @@ create table if not exists marts.trust_events (
     seq bigint not null
 );
 
+-- Every write (the first run's 10M events, each hourly append, the upkeep's merges) is sorted
+-- by time, so a read of recent events (the Trust page's newest-first audit trail, the daily
+-- trust mart's changed days) skips older files and row groups by their min/max.
+alter table marts.trust_events set sorted by (occurred_at);
+
 comment on table marts.trust_events is
     'Each event that moved an agent''s trust, in application order (grain: record_id, derived from model version and source event)';
 comment on column marts.trust_events.record_id is 'md5(model_version | source event): the same event never applies twice';

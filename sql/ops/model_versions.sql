@@ -5,7 +5,7 @@
 -- every commit costs ~60 ms even when it only restates a view or a comment (about 55 of a
 -- nothing-new run's 82 commits did); a changed file, a rebuilt warehouse or a relation
 -- dropped by hand runs it again.
--- materialized: bookkeeping (created when the warehouse is opened for writing, pipelines/warehouse/lake.py)
+-- materialized: bookkeeping (created with the first DDL-only file a warehouse applies, pipelines/sql_files.py)
 create table if not exists ops.model_versions (
     model varchar not null,
     sql_version bigint not null,

@@ -114,6 +114,25 @@ def test_trust_movers_equal_the_events(warehouse_env: Published):
             assert row["change"] == pytest.approx(after - before)
 
 
+@pytest.mark.parametrize("limit", [1, 25, 10_000])
+def test_audit_trail_is_the_newest_events_for_any_days(warehouse_env: Published, limit: int):
+    """Newest first, the trail reads only the days that hold the newest ``limit`` events (a
+    bound from the daily trust mart) and the whole period when they are too few: the rows
+    must be the period's newest ``limit`` events either way, with and without an agent."""
+    path = warehouse_env.warehouse
+    snap = warehouse.snapshot()
+    events = rows(path, "select record_id, agent_id, occurred_at, seq from marts.trust_events")
+    agent = rows(path, "select agent_id from marts.trust_events group by 1 order by count(*) desc")[
+        0
+    ][0]
+    for start, end in windows(path):
+        for who in (None, agent):
+            picked = [e for e in events if start <= e[2].date() <= end and who in (None, e[1])]
+            picked.sort(key=lambda e: (e[2], e[3]), reverse=True)
+            got = trust.trust_events(snap, start, end, agent_id=who, limit=limit)
+            assert got["record_id"].tolist() == [e[0] for e in picked[:limit]], (start, who)
+
+
 def test_dashboard_sql_reads_only_marts_and_ops() -> None:
     """The pages select and filter what the marts (and the macros over them) computed: no
     query of the dashboards reads raw, staging or intermediate."""

@@ -4,7 +4,7 @@ The platform changes between runs the way a live one does: new activity overlapp
 history (late executions, late metric points, new reviews, new agents), executions that finish
 after they were ingested, executions purged from the platform, bad rows, and orphans whose
 parent arrives later. Each change is followed by ``run_pipeline`` (the real jobs, as the
-hourly schedule runs them). At the end the raw layer the runs built is copied into a new file
+hourly schedule runs them). At the end the raw layer the runs built is copied into a new lake
 and every model is built once from it, in graph order; each mart must then equal, row for
 row, what the incremental runs left (grain joined, doubles within 1e-9, run bookkeeping
 columns such as ``applied_at`` and ``seq`` left out).
@@ -26,7 +26,7 @@ from pipelines.sql_files import run_model
 from pipelines.sql_models import build_in_order, load_graph
 from pipelines.trust.model import TrustParameters, update_trust
 from pipelines.warehouse import extensions
-from pipelines.warehouse.lake import Lake, attach, open_published
+from pipelines.warehouse.lake import Lake, attach, open_lake, open_published
 from platform_core.models import Agent, Execution, utcnow
 from platform_core.simulate import SimulationConfig, simulate
 from platform_core.simulate.bad_rows import ORPHAN_ID
@@ -148,14 +148,11 @@ def new_agent(name: str, now: object) -> dict[str, object]:
 
 def rebuild_from_raw(incremental: Path, target: Path, run_at: object) -> None:
     """Copy the raw layer the incremental runs built (the lake whose catalog is
-    ``incremental``), then build every model once from it in the DuckDB file ``target``."""
-    con = duckdb.connect(str(target), config=extensions.offline_config())
+    ``incremental``), then build every model once from it in a new lake whose catalog is
+    ``target``."""
+    con = open_lake(Lake.of(target))
     try:
-        con.execute("load ducklake")
-        con.execute("load sqlite_scanner")
         attach(con, Lake.of(incremental), alias="inc", read_only=True)
-        for schema in ("raw", "staging", "intermediate", "marts", "ops"):
-            con.execute(f"create schema if not exists {schema}")
         for table in RAW_TABLES:
             con.execute(f"create table raw.{table} as select * from inc.raw.{table}")
         con.execute("detach inc")
@@ -240,12 +237,12 @@ def test_incremental_runs_equal_a_rebuild(tmp_path: Path) -> None:
             [ORPHAN_ID],
         ).fetchall()[0][0]
     assert orphans_left == 0, "orphans whose parent arrived are still quarantined"
-    full = tmp_path / "rebuild.duckdb"
+    full = tmp_path / "rebuild.sqlite"
     rebuild_from_raw(published, full, run_at)
 
     con = extensions.connect()
     attach(con, Lake.of(published), alias="inc", read_only=True)
-    con.execute(f"attach '{full}' as rebuilt (read_only)")  # ATTACH binds no parameters
+    attach(con, Lake.of(full), alias="rebuilt", read_only=True)
     graph = load_graph()
     # The maintenance reports are history other jobs write (ops.*, read as marts.* views and
     # marts over those), not built from raw: a rebuild has none.
