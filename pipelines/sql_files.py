@@ -99,7 +99,8 @@ def run_model(
 
 #: The record of which DDL-only files the warehouse holds, at which version.
 MODEL_VERSIONS = "ops/model_versions.sql"
-#: Materializations whose files hold DDL only (checked by pipelines/sql_models.py): running
+#: Materializations whose files hold DDL only (a convention: the loader, pipelines/
+#: sql_models.py, checks only that they create their relation): running
 #: one again at the same version changes nothing but costs a commit.
 DDL_MATERIALIZATIONS = ("view", "bookkeeping", "python")
 _MATERIALIZED = re.compile(r"^--\s*materialized:\s*([a-z_]+)", re.MULTILINE)
