@@ -69,9 +69,13 @@ def test_maintenance_then_the_pipeline_rebuild_every_figure(platform: Engine, tm
     before = figures(s.warehouse)
     assert any(archived for _, archived, _, _ in before["executions_all"])
     assert before["rollup_hourly"] and before["quarantine"]
-    # The warehouse is lost; the platform and the archive are kept.
-    for path in tmp_path.glob("warehouse*.duckdb*"):
+    # The warehouse is lost (the lake's catalog, its journal and its data files); the platform
+    # and the archive are kept.
+    catalogs = list(tmp_path.glob("warehouse.sqlite*"))
+    assert catalogs and (tmp_path / "warehouse").is_dir()
+    for path in catalogs:
         path.unlink()
+    shutil.rmtree(tmp_path / "warehouse")
     rebuilt = Setup(platform, tmp_path)
     rebuilt.maintenance()  # first, as a nightly schedule on a new deployment would
     rebuilt.pipeline()
