@@ -107,9 +107,11 @@ def _step(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> None:
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create ``marts.trust_events`` and ``marts.agent_trust`` if missing."""
+    """Create ``marts.trust_events``, ``marts.agent_trust`` and ``ops.trust_days_owed`` if
+    missing."""
     run_model(con, "marts/trust_events.sql")
     run_model(con, "marts/agent_trust.sql")
+    run_model(con, "ops/trust_days_owed.sql")
 
 
 def build_source(

@@ -114,3 +114,31 @@ def reference_trust(b: Built) -> dict[int, tuple[float, float, float, int]]:
         r, s = d * r + w * (1 + v) / 2, d * s + w * (1 - v) / 2
         state[agent] = [r, s, t, n + 1]
     return {a: ((1 + r) / (2 + r + s), r, s, n) for a, (r, s, _t, n) in state.items()}
+
+
+def trust_days_from_events(events: list[tuple]) -> dict[tuple, tuple]:
+    """marts.agent_trust_daily as it must follow from marts.trust_events' rows ``(agent_id,
+    occurred_at, source_execution_id, source_review_id, trust_score_before,
+    trust_score_after)``: per agent and UTC day, the first event's score before and the last
+    one's after, in the trust model's order (occurred_at, then the event's key), their times,
+    and the events."""
+    by_day: dict[tuple, list[tuple]] = {}
+    for agent, at, execution, review, before, after in events:
+        key = f"execution:{execution}" if execution else f"review:{review}"
+        by_day.setdefault((agent, at.date()), []).append(((at, key), before, after))
+    expected = {}
+    for day_key, day in by_day.items():
+        day.sort()
+        expected[day_key] = (day[0][1], day[-1][2], day[0][0][0], day[-1][0][0], len(day))
+    return expected
+
+
+#: What :func:`trust_days_from_events` reads, and the daily mart's rows it is compared with.
+TRUST_EVENTS_OF_DAYS = (
+    "select agent_id, occurred_at, source_execution_id, source_review_id,"
+    " trust_score_before, trust_score_after from marts.trust_events"
+)
+TRUST_DAYS = (
+    "select agent_id, day, score_before, score_after, first_event_at, last_event_at, events"
+    " from marts.agent_trust_daily"
+)

@@ -31,6 +31,7 @@ from platform_core.models import Agent, Execution, utcnow
 from platform_core.simulate import SimulationConfig, simulate
 from platform_core.simulate.bad_rows import ORPHAN_ID
 from tests.pipelines.location import defs_on
+from tests.pipelines.marts_reference import TRUST_DAYS, TRUST_EVENTS_OF_DAYS, trust_days_from_events
 from tests.worlds import simulated_engine
 
 ROUNDS = 5
@@ -236,7 +237,14 @@ def test_incremental_runs_equal_a_rebuild(tmp_path: Path) -> None:
             " and row_key in (select id from raw.executions where agent_id = ?)",
             [ORPHAN_ID],
         ).fetchall()[0][0]
+        # The daily trust mart, rebuilt each run only for the agents and days the trust model
+        # owed it (ops.trust_days_owed), follows from the events the runs left, scores too.
+        events = con.execute(TRUST_EVENTS_OF_DAYS).fetchall()
+        trust_days = {(r[0], r[1]): r[2:] for r in con.execute(TRUST_DAYS).fetchall()}
+        owed = con.execute("select count(*) from ops.trust_days_owed").fetchall()[0][0]
     assert orphans_left == 0, "orphans whose parent arrived are still quarantined"
+    assert trust_days == trust_days_from_events(events)
+    assert owed == 0
     full = tmp_path / "rebuild.sqlite"
     rebuild_from_raw(published, full, run_at)
 

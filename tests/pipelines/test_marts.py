@@ -22,10 +22,13 @@ from platform_core.service import PlatformService
 from platform_core.simulate import SimulationConfig
 from tests.pipelines.marts_reference import (
     TERMINAL,
+    TRUST_DAYS,
+    TRUST_EVENTS_OF_DAYS,
     Built,
     clean_executions,
     percentile,
     reference_trust,
+    trust_days_from_events,
 )
 from tests.worlds import simulated_engine
 
@@ -172,27 +175,8 @@ def test_dashboard_marts_match_python(built: Built) -> None:
     } == {key: (len(rows), len({r["agent_id"] for r in rows})) for key, rows in users.items()}
 
     # First and last in the trust model's order: occurred_at, then the event's key.
-    by_day: dict[tuple[int, date], list[tuple]] = defaultdict(list)
-    for agent, at, execution, review, before, after in built.query(
-        "select agent_id, occurred_at, source_execution_id, source_review_id,"
-        " trust_score_before, trust_score_after from marts.trust_events"
-    ):
-        key = f"execution:{execution}" if execution else f"review:{review}"
-        by_day[(agent, at.date())].append(((at, key), before, after))
-    expected = {}
-    for day_key, events in by_day.items():
-        events.sort()
-        expected[day_key] = (
-            events[0][1], events[-1][2], events[0][0][0], events[-1][0][0], len(events)
-        )  # fmt: skip
-    got = {
-        (r[0], r[1]): r[2:]
-        for r in built.query(
-            "select agent_id, day, score_before, score_after, first_event_at, last_event_at,"
-            " events from marts.agent_trust_daily"
-        )
-    }
-    assert got == expected
+    expected = trust_days_from_events(built.query(TRUST_EVENTS_OF_DAYS))
+    assert {(r[0], r[1]): r[2:] for r in built.query(TRUST_DAYS)} == expected
 
 
 def test_naive_seed_query_multiplies_rows_and_the_marts_do_not(built: Built) -> None:

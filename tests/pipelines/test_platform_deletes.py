@@ -171,6 +171,7 @@ def test_rows_deleted_on_the_platform_leave_the_warehouse_within_a_day(
         "select count(*) from marts.agent_usage_summary where agent_id = ?",
         "select count(*) from marts.agent_trust where agent_id = ?",
         "select count(*) from marts.trust_events where agent_id = ?",
+        "select count(*) from marts.agent_trust_daily where agent_id = ?",
     ):
         assert platform.warehouse_query(sql, [agent]) == [(0,)], sql
     assert platform.warehouse_query(

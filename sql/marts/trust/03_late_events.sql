@@ -13,7 +13,8 @@
 -- Inputs: _trust_new, _trust_recompute (temp, step 2), marts.agent_trust, marts.trust_events
 -- (only the late agents' rows). Outputs: the late events appended to marts.trust_events
 -- (numbered from $first_seq, above the write-back cursor), their agents' marts.agent_trust
--- rows moved; _trust_new without them; _trust_late_end (agent_id, events) for the report.
+-- rows moved, their days owed to marts.agent_trust_daily (ops.trust_days_owed); _trust_new
+-- without them; _trust_late_end (agent_id, events) for the report.
 -- Parameters: $version, $half_life_seconds, $first_seq, $run_at.
 -- step: marts.trust_events, marts.agent_trust
 create or replace temp table _trust_late as
@@ -94,6 +95,10 @@ select record_id, agent_id, event_type, source_execution_id, source_review_id, o
        reason, $version, $run_at,
        $first_seq + row_number() over (order by agent_id, occurred_at, record_id) - 1
 from _trust_late_applied;
+
+-- marts.agent_trust_daily owes these agents' days from their first late event on.
+insert into ops.trust_days_owed
+select agent_id, min(occurred_at)::date, $run_at from _trust_late_applied group by agent_id;
 
 create or replace temp table _trust_late_end as
 select agent_id, sum(r_added) as r_added, sum(s_added) as s_added, count(*) as events

@@ -4,7 +4,8 @@
 -- Outputs: _trust_sent (temp: record_id, seq of cut events the platform already has),
 -- _trust_pending (temp: the events to apply); the recomputed agents' events from the cut on
 -- deleted from marts.trust_events, and their marts.agent_trust rows set to the state after
--- their last kept event (deleted when nothing is kept).
+-- their last kept event (deleted when nothing is kept); their days from the cut on owed to
+-- marts.agent_trust_daily (ops.trust_days_owed).
 -- Parameters: $cursor (the write-back cursor, pipelines/trust/cursor.py), $version, $run_at.
 -- Cut events the platform already has keep their seq (at or below the cursor): recomputing an
 -- agent after a late event must not send those events again (the platform keeps a record's
@@ -42,6 +43,10 @@ delete from marts.trust_events
 where record_id in (select record_id from _trust_cut where not kept);
 delete from marts.agent_trust
 where agent_id in (select agent_id from _trust_recompute);
+-- marts.agent_trust_daily owes their days from the cut's on (every day when the cut is NULL),
+-- including days left with no event at all.
+insert into ops.trust_days_owed
+select agent_id, cut_at::date, $run_at from _trust_recompute;
 insert into marts.agent_trust
 select agent_id, trust, r, s, events, last_at, last_key, $version, $run_at from _trust_kept;
 
