@@ -1,6 +1,8 @@
 """Trust assets: the events and per-agent state in the warehouse, and the platform write-back."""
 
 # No `from __future__ import annotations`: Dagster inspects the context type hint at runtime.
+from datetime import timedelta
+
 import dagster as dg
 from pydantic import Field
 
@@ -9,7 +11,7 @@ from pipelines.sql_assets import asset_deps, asset_key, definition_metadata
 from pipelines.sql_models import load_graph
 from pipelines.trust.model import update_trust
 from pipelines.trust.resource import TrustModel
-from pipelines.trust.writeback import write_back
+from pipelines.trust.writeback import COUNT_EVERY, write_back
 from pipelines.warehouse.resource import Warehouse
 from platform_core.models import utcnow
 
@@ -88,6 +90,14 @@ class WritebackConfig(dg.Config):
         "The repair when the check platform_has_every_trust_record finds records missing "
         "(e.g. the platform's trust_records restored from an older backup).",
     )
+    compare_counts_every_hours: float = Field(
+        default=COUNT_EVERY.total_seconds() / 3600,
+        ge=0,
+        description="How often the write-back compares the platform's trust record counts "
+        "per model version with the warehouse's and re-sends every event on a shortfall "
+        "(the first run after this many hours since the last comparison; 0: every run). "
+        "Counting reads every trust record on both sides, so hourly runs skip it.",
+    )
 
 
 @dg.asset(
@@ -111,7 +121,12 @@ def trust_records(
 ) -> dg.MaterializeResult:
     """Send the trust events not yet on the platform and align every agent's score."""
     with platform_db.engine() as engine, warehouse.connect(marts=True) as con:
-        result = write_back(con, engine, resend_all=config.resend_all)
+        result = write_back(
+            con,
+            engine,
+            resend_all=config.resend_all,
+            count_every=timedelta(hours=config.compare_counts_every_hours),
+        )
     if result.dropped:
         context.log.warning(
             f"{sum(result.dropped.values()):,} trust records not sent: their agents are gone "
@@ -139,6 +154,7 @@ def trust_records(
             ),
             "last_seq": dg.MetadataValue.int(result.last_seq),
             "resent_for_missing_records": dg.MetadataValue.json(result.resent_for),
+            "record_counts_compared": dg.MetadataValue.bool(result.counts_compared),
             "records_dropped_agent_gone": dg.MetadataValue.int(sum(result.dropped.values())),
             "agents_gone": dg.MetadataValue.json(sorted(result.dropped)[:100]),
         }

@@ -6,7 +6,9 @@ platform, and every event the trust model adds gets a ``seq`` above the cursor (
 so no event can ever be numbered below it and be skipped, whatever the model deletes and
 recomputes (a late event, a new model version).
 
-It is stored in ``ops.watermarks`` under ``trust_writeback`` (``last_id``).
+It is stored in ``ops.watermarks`` under ``trust_writeback`` (``last_id``). Beside it,
+``trust_record_counts`` (``advanced_at``) says when the write-back last compared the platform's
+record counts with the warehouse's (:func:`read_counts_compared_at`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ CURSOR_NAME = "trust_writeback"
 #: The trust model's own cursor: the newest ``intermediate.executions_all.changed_at`` it has
 #: read (``advanced_at``), moved by sql/marts/trust/09_finish.sql.
 SOURCE_CURSOR_NAME = "trust_source"
+#: When the write-back last compared record counts with the platform (``advanced_at``).
+COUNTS_CURSOR_NAME = "trust_record_counts"
 
 
 def _watermark(con: duckdb.DuckDBPyConnection, name: str) -> tuple[int, datetime] | None:
@@ -57,3 +61,15 @@ def read_source_cursor(con: duckdb.DuckDBPyConnection) -> datetime | None:
     first update (or on a warehouse an earlier version built): read every execution then."""
     row = _watermark(con, SOURCE_CURSOR_NAME)
     return row[1] if row else None
+
+
+def read_counts_compared_at(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """When the write-back last compared the platform's trust record counts with the
+    warehouse's (None: never, on this warehouse)."""
+    row = _watermark(con, COUNTS_CURSOR_NAME)
+    return row[1] if row else None
+
+
+def mark_counts_compared(con: duckdb.DuckDBPyConnection, at: datetime) -> None:
+    """Record that the record counts were compared (and any shortfall re-sent) at ``at``."""
+    replace_rows(con, "ops.watermarks", ["table_name"], [[COUNTS_CURSOR_NAME, None, 0, at]])

@@ -12,12 +12,15 @@ Records of an agent the platform no longer has (deleted there with its rows) are
 and noted in ``ops.writeback_rejections``, which the data-quality mart counts: a deleted
 agent must not fail every later write-back on the foreign key.
 
-Then the platform's record count per model version is checked against the warehouse's, over
-the agents the platform has (a shortfall re-sends everything), and every agent's platform
-score is compared with
-``marts.agent_trust`` and the ones that differ are set. So after every successful run the
-platform agrees with the warehouse, whatever happened before (a crash, a restored platform, a
-manual edit, events an earlier version of this pipeline skipped).
+Once a day (``count_every``; the first run after it has passed) the platform's record count
+per model version is checked against the warehouse's, over the agents the platform has (a
+shortfall re-sends everything): counting reads every trust record on both sides (about 1 s
+each at 10M records), which an hourly run must not pay. Every run compares every agent's
+platform score with ``marts.agent_trust`` and sets the ones that differ. So after every
+successful run the platform's scores agree with the warehouse, and within a day its records do
+too, whatever happened before (a crash, a restored platform, a manual edit, events an earlier
+version of this pipeline skipped); the daily check platform_has_every_trust_record compares
+the records id by id.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 import pyarrow as pa
@@ -33,7 +36,12 @@ from sqlalchemy import Engine
 
 from pipelines.sql_files import run_model
 from pipelines.sql_models import read_queries
-from pipelines.trust.cursor import advance_cursor, read_cursor
+from pipelines.trust.cursor import (
+    advance_cursor,
+    mark_counts_compared,
+    read_counts_compared_at,
+    read_cursor,
+)
 from platform_core.models import utcnow
 from platform_core.trust_writes import (
     RecordLoad,
@@ -47,6 +55,10 @@ from platform_core.trust_writes import (
 #: Events per range read out of DuckDB and COPYed: large enough for COPY to run at full
 #: speed, small enough to keep the memory of one Arrow batch small (~30 MB).
 BATCH = 100_000
+
+#: How often the write-back compares record counts with the platform (see the module's
+#: docstring); the run configuration of the asset overrides it.
+COUNT_EVERY = timedelta(hours=24)
 
 #: The warehouse side of the write-back: named queries over marts.trust_events/agent_trust.
 QUERIES = read_queries("platform/trust_records.sql")
@@ -70,6 +82,9 @@ class WritebackResult:
     #: Records not sent because their agent is gone from the platform, per agent id.
     dropped: dict[int, int] = field(default_factory=dict)
 
+    #: Whether this run compared the record counts (once per ``count_every``).
+    counts_compared: bool = False
+
     @property
     def agents_updated(self) -> int:
         """Agents whose platform score moved."""
@@ -77,11 +92,17 @@ class WritebackResult:
 
 
 def write_back(
-    con: duckdb.DuckDBPyConnection, engine: Engine, batch: int = BATCH, *, resend_all: bool = False
+    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
+    batch: int = BATCH,
+    *,
+    resend_all: bool = False,
+    count_every: timedelta = COUNT_EVERY,
 ) -> WritebackResult:
     """Send the events the platform lacks, then align every agent's platform score.
 
-    Normally that is the events above the cursor. Then the platform's record count per model
+    Normally that is the events above the cursor. Then, when the last comparison is
+    ``count_every`` old or more (or there was none), the platform's record count per model
     version is compared with the warehouse's: if the platform holds fewer (records lost on its
     side, e.g. a restore from an older backup, or events a version of this pipeline before the
     cursor fix never sent), every event is sent again and the platform keeps those it has.
@@ -89,11 +110,16 @@ def write_back(
     """
     if batch <= 0:
         raise ValueError(f"batch must be positive, got {batch}")
+    if count_every < timedelta(0):
+        raise ValueError(f"count_every must not be negative, got {count_every}")
     top = _one(con, "top_seq")
     cursor = 0 if resend_all else read_cursor(con)
     load = _send_from(con, engine, cursor, top, batch)
     resent_for: dict[str, int] = {}
-    if not resend_all:
+    now = utcnow()
+    last_compared = read_counts_compared_at(con)
+    compare = not resend_all and (last_compared is None or now - last_compared >= count_every)
+    if compare:
         resent_for = record_counts(con, engine).missing
         if resent_for:
             again = _send_from(con, engine, 0, top, batch)
@@ -102,12 +128,20 @@ def write_back(
                 load.inserted + again.inserted,
                 dict(Counter(load.dropped) + Counter(again.dropped)),
             )
+    if compare or resend_all:
+        mark_counts_compared(con, now)
     scores = dict(con.execute(QUERIES["scores"]).fetchall())
     changes = set_trust_scores(engine, scores, utcnow())
     if load.dropped:
         record_dropped(con, load.dropped, utcnow())
     return WritebackResult(
-        load.received, load.inserted, changes, max(cursor, top), resent_for, load.dropped
+        load.received,
+        load.inserted,
+        changes,
+        max(cursor, top),
+        resent_for,
+        load.dropped,
+        counts_compared=compare,
     )
 
 

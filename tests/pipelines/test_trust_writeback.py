@@ -386,14 +386,32 @@ def test_records_lost_on_the_platform_are_found_and_sent_again(platform: Platfor
     assert not set(checks) & set(hourly)
     version = TrustParameters().version
 
-    # Three records lost: the daily check names them; the next hourly run sees the shortfall
-    # by count and sends everything again.
+    # Three records lost: the daily check names them. The write-back counts records once a
+    # day, so the next hourly run does not see the shortfall; the first run a day after the
+    # last count does, and sends everything again.
     lost = lose(3)
     daily = run("daily_checks")[0]["platform_has_every_trust_record"]
     assert not daily["passed"]
     assert daily["missing_on_platform"] == 3
     assert sorted(daily["missing_sample"]) == sorted(lost)
     checks, meta = run("platform_pipeline")
+    assert meta["platform/trust_records"]["record_counts_compared"] is False
+    assert meta["platform/trust_records"]["resent_for_missing_records"] == {}
+    assert checks["platform_agrees_with_warehouse"]["passed"]  # scores and cursor agree
+    con = open_lake(Lake.of(platform.warehouse))
+    try:
+        con.execute(
+            "update ops.watermarks set advanced_at = advanced_at - interval 25 hour"
+            " where table_name = 'trust_record_counts'"
+        )
+        (counted_at,) = con.execute(
+            "select advanced_at from ops.watermarks where table_name = 'trust_record_counts'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert utcnow() - counted_at > timedelta(hours=24)
+    checks, meta = run("platform_pipeline")
+    assert meta["platform/trust_records"]["record_counts_compared"] is True
     assert meta["platform/trust_records"]["resent_for_missing_records"] == {version: 3}
     assert meta["platform/trust_records"]["records_inserted"] == 3
     assert checks["platform_agrees_with_warehouse"]["passed"]
@@ -412,9 +430,11 @@ def test_records_lost_on_the_platform_are_found_and_sent_again(platform: Platfor
             ),
             {"v": version, "t": END},
         )
-    checks, meta = run("platform_pipeline")
-    assert meta["platform/trust_records"]["resent_for_missing_records"] == {}
-    assert checks["platform_agrees_with_warehouse"]["passed"]  # the count sees nothing
+    every_run = {"ops": {"platform__trust_records": {"config": {"compare_counts_every_hours": 0}}}}
+    checks, meta = run("platform_pipeline", every_run)
+    assert meta["platform/trust_records"]["record_counts_compared"] is True
+    assert meta["platform/trust_records"]["resent_for_missing_records"] == {}  # count sees nothing
+    assert checks["platform_agrees_with_warehouse"]["passed"]
     daily = run("daily_checks")[0]["platform_has_every_trust_record"]
     assert (daily["passed"], daily["missing_sample"]) == (False, [lost_one])
     assert daily["platform_only_records"] == 1
